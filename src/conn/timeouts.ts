@@ -1,0 +1,29 @@
+// Per-state timeouts in seconds (ip_vs_proto_tcp.c tcp_timeouts[], UDP 300 s). Mutable: `--set` edits three.
+import {
+  S_CLOSE, S_CLOSE_WAIT, S_ESTABLISHED, S_FIN_WAIT, S_LAST_ACK, S_LISTEN, S_NONE, S_SYN_RECV, S_SYN_SENT, S_SYNACK,
+  S_TIME_WAIT, S_UDP, STATE_COUNT,
+} from './tcp-state';
+
+export function defaultTimeouts(): Uint32Array {
+  const t = new Uint32Array(STATE_COUNT);
+  t[S_NONE] = 2;
+  t[S_ESTABLISHED] = 900;
+  t[S_SYN_SENT] = 120;
+  t[S_SYN_RECV] = 60;
+  t[S_FIN_WAIT] = 120;
+  t[S_TIME_WAIT] = 120;
+  t[S_CLOSE] = 10;
+  t[S_CLOSE_WAIT] = 60;
+  t[S_LAST_ACK] = 30;
+  t[S_LISTEN] = 120;
+  t[S_SYNACK] = 120;
+  t[S_UDP] = 300;
+  return t;
+}
+
+/** ipvsadm --set semantics: 0 leaves a value unchanged. */
+export function setTimeouts(t: Uint32Array, tcp: number, tcpfin: number, udp: number): void {
+  if (tcp > 0) t[S_ESTABLISHED] = tcp;
+  if (tcpfin > 0) t[S_FIN_WAIT] = tcpfin;
+  if (udp > 0) t[S_UDP] = udp;
+}

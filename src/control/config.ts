@@ -1,0 +1,202 @@
+// lvsd's config file (YAML, or JSON, which is YAML too): parsed with positions, validated whole, and
+// refused with the file, line and field of the first problem. Nothing is applied from a file that fails.
+import { readFileSync } from 'node:fs';
+import { IPv4, Validator } from 'ip-num';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { forwarderNames } from '../forward';
+import { schedulerNames } from '../sched';
+import { PROTO_TCP, PROTO_UDP, type Ipv4, type Proto } from '../service/types';
+
+export interface RealServerConfig {
+  ip: Ipv4;
+  port: number;
+  weight: number;
+  forward: string;
+}
+
+export interface ServiceConfig {
+  proto: Proto;
+  vip: Ipv4;
+  port: number;
+  scheduler: string;
+  reals: RealServerConfig[];
+}
+
+export interface DaemonConfig {
+  interface: string;
+  connMax: number;
+  fence: { enabled: boolean; table: string };
+  timeouts: { tcp: number; tcpfin: number; udp: number };
+  services: ServiceConfig[];
+}
+
+export const DEFAULT_CONN_MAX = 262144;
+export const DEFAULT_SCHEDULER = 'wlc'; // as ipvsadm
+export const DEFAULT_FORWARD = 'dr'; // ipvsadm's -g
+
+export class ConfigError extends Error {
+  constructor(readonly where: string, readonly field: string, readonly problem: string) {
+    super(`${where}: ${field}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Path = (string | number)[];
+
+/** Reads a config file and validates it; throws ConfigError naming file:line and the field. */
+export function loadConfigFile(path: string): DaemonConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, 'file', (err as Error).message);
+  }
+  return parseConfig(text, path);
+}
+
+export function parseConfig(text: string, name = 'config'): DaemonConfig {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = lc.linePos(e.pos[0]);
+    throw new ConfigError(`${name}:${pos.line}:${pos.col}`, 'syntax', e.message.split('\n')[0]);
+  }
+  return new Validator_(doc, lc, name).root();
+}
+
+class Validator_ {
+  constructor(private readonly doc: Document, private readonly lc: LineCounter, private readonly name: string) {}
+
+  root(): DaemonConfig {
+    const top = this.doc.toJS() as unknown;
+    if (!isObject(top)) this.fail([], 'the file must be a mapping (key: value)');
+    this.onlyKeys([], top, ['interface', 'conn_max', 'fence', 'timeouts', 'services']);
+    const fence = top.fence === undefined ? {} : top.fence;
+    if (!isObject(fence)) this.fail(['fence'], 'must be a mapping');
+    this.onlyKeys(['fence'], fence, ['enabled', 'table']);
+    const timeouts = top.timeouts === undefined ? {} : top.timeouts;
+    if (!isObject(timeouts)) this.fail(['timeouts'], 'must be a mapping');
+    this.onlyKeys(['timeouts'], timeouts, ['tcp', 'tcpfin', 'udp']);
+    const servicesRaw = top.services === undefined ? [] : top.services;
+    if (!Array.isArray(servicesRaw)) this.fail(['services'], 'must be a list');
+    const services = servicesRaw.map((s, i) => this.service(['services', i], s));
+    const seen = new Set<string>();
+    services.forEach((s, i) => {
+      const key = `${s.proto}/${s.vip}/${s.port}`;
+      if (seen.has(key)) this.fail(['services', i], 'duplicate service (same proto, vip and port as an earlier one)');
+      seen.add(key);
+    });
+    return {
+      interface: this.str(['interface'], top.interface, /^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name'),
+      connMax: this.int(['conn_max'], top.conn_max ?? DEFAULT_CONN_MAX, 1, 1 << 24),
+      fence: {
+        enabled: this.bool(['fence', 'enabled'], fence.enabled ?? true),
+        table: this.str(['fence', 'table'], fence.table ?? 'userlvs', /^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an nftables table name'),
+      },
+      timeouts: {
+        tcp: this.int(['timeouts', 'tcp'], timeouts.tcp ?? 900, 1, 2678400),
+        tcpfin: this.int(['timeouts', 'tcpfin'], timeouts.tcpfin ?? 120, 1, 2678400),
+        udp: this.int(['timeouts', 'udp'], timeouts.udp ?? 300, 1, 2678400),
+      },
+      services,
+    };
+  }
+
+  private service(p: Path, s: unknown): ServiceConfig {
+    if (!isObject(s)) this.fail(p, 'must be a mapping');
+    this.onlyKeys(p, s, ['proto', 'vip', 'port', 'scheduler', 'reals']);
+    const protoName = s.proto ?? 'tcp';
+    if (protoName !== 'tcp' && protoName !== 'udp') this.fail([...p, 'proto'], `must be tcp or udp, got ${show(protoName)}`);
+    const port = this.int([...p, 'port'], s.port, 1, 65535);
+    const scheduler = s.scheduler ?? DEFAULT_SCHEDULER;
+    if (typeof scheduler !== 'string' || !schedulerNames().includes(scheduler)) {
+      this.fail([...p, 'scheduler'], `unknown scheduler ${show(scheduler)} (have: ${schedulerNames().join(', ')})`);
+    }
+    const realsRaw = s.reals ?? [];
+    if (!Array.isArray(realsRaw)) this.fail([...p, 'reals'], 'must be a list');
+    const reals = realsRaw.map((r, i) => this.real([...p, 'reals', i], r, port));
+    const seen = new Set<string>();
+    reals.forEach((r, i) => {
+      if (seen.has(`${r.ip}:${r.port}`)) this.fail([...p, 'reals', i], 'duplicate real server (same ip and port as an earlier one)');
+      seen.add(`${r.ip}:${r.port}`);
+    });
+    return { proto: protoName === 'udp' ? PROTO_UDP : PROTO_TCP, vip: this.ip([...p, 'vip'], s.vip), port, scheduler, reals };
+  }
+
+  private real(p: Path, r: unknown, vport: number): RealServerConfig {
+    if (!isObject(r)) this.fail(p, 'must be a mapping');
+    this.onlyKeys(p, r, ['ip', 'port', 'weight', 'forward']);
+    const forward = r.forward ?? DEFAULT_FORWARD;
+    if (typeof forward !== 'string' || !forwarderNames().includes(forward)) {
+      this.fail([...p, 'forward'], `unknown forwarding method ${show(forward)} (have: ${forwarderNames().join(', ')})`);
+    }
+    const port = this.int([...p, 'port'], r.port ?? vport, 1, 65535);
+    // ipvsadm forces the RS port to the service port for DR: the packet is not rewritten.
+    if (forward === 'dr' && port !== vport) this.fail([...p, 'port'], `DR cannot map ports: must equal the service port ${vport}, got ${port}`);
+    return { ip: this.ip([...p, 'ip'], r.ip), port, weight: this.int([...p, 'weight'], r.weight ?? 1, 0, 65535), forward };
+  }
+
+  private ip(p: Path, v: unknown): Ipv4 {
+    if (typeof v !== 'string') this.fail(p, `must be an IPv4 address, got ${show(v)}`);
+    const [ok, why] = Validator.isValidIPv4String(v);
+    if (!ok) this.fail(p, `${show(v)} is not an IPv4 address (${why.join('; ')})`);
+    return Number(new IPv4(v).getValue());
+  }
+
+  private int(p: Path, v: unknown, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(p, `must be an integer ${min}..${max}, got ${show(v)}`);
+    }
+    return v;
+  }
+
+  private bool(p: Path, v: unknown): boolean {
+    if (typeof v !== 'boolean') this.fail(p, `must be true or false, got ${show(v)}`);
+    return v;
+  }
+
+  private str(p: Path, v: unknown, re: RegExp, what: string): string {
+    if (typeof v !== 'string' || !re.test(v)) this.fail(p, `must be ${what}, got ${show(v)}`);
+    return v;
+  }
+
+  private onlyKeys(p: Path, o: Record<string, unknown>, allowed: string[]): void {
+    for (const k of Object.keys(o)) {
+      if (!allowed.includes(k)) this.fail([...p, k], `unknown field (allowed here: ${allowed.join(', ')})`);
+    }
+  }
+
+  private fail(p: Path, problem: string): never {
+    throw new ConfigError(this.where(p), fieldName(p), problem);
+  }
+
+  /** file:line of the deepest node of `p` that exists in the document. */
+  private where(p: Path): string {
+    for (let n = p.length; n >= 0; n--) {
+      const node = (n === 0 ? this.doc.contents : this.doc.getIn(p.slice(0, n), true)) as Node | null | undefined;
+      if (node && node.range) {
+        // For a missing key, point at the mapping that lacks it; for a present one, at the key's line.
+        const key = n > 0 ? this.keyNode(p.slice(0, n)) : undefined;
+        const pos = this.lc.linePos((key ?? node).range![0]);
+        return `${this.name}:${pos.line}`;
+      }
+    }
+    return this.name;
+  }
+
+  private keyNode(p: Path): Node | undefined {
+    const parent = p.length === 1 ? this.doc.contents : this.doc.getIn(p.slice(0, -1), true);
+    if (!isMap(parent)) return isSeq(parent) ? (parent.items[p[p.length - 1] as number] as Node) : undefined;
+    const pair = parent.items.find((it) => (it.key as { value?: unknown } | null)?.value === p[p.length - 1]);
+    return pair?.key as Node | undefined;
+  }
+}
+
+function fieldName(p: Path): string {
+  if (p.length === 0) return '(top)';
+  return p.map((x, i) => (typeof x === 'number' ? `[${x}]` : i === 0 ? x : `.${x}`)).join('');
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v));

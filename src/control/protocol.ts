@@ -1,0 +1,48 @@
+// The lvsd control protocol: newline-delimited JSON over a unix socket, one request and one response per line.
+// Versioned so an old lvsadm talking to a new lvsd (or the reverse) fails with a clear message.
+export const PROTOCOL_VERSION = 1;
+export const DEFAULT_SOCKET = '/run/lvsd.sock';
+
+export interface Request {
+  v: number;
+  cmd: string;
+  args?: Record<string, unknown>;
+}
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+export type Response = { v: number; ok: true; result: unknown } | { v: number; ok: false; error: ErrorBody };
+
+export interface DestView {
+  addr: number;
+  port: number;
+  forward: string;
+  weight: number;
+  activeConns: number;
+  inactConns: number;
+  stats: number[];
+}
+
+export interface ServiceView {
+  proto: number;
+  vip: number;
+  port: number;
+  scheduler: string;
+  stats: number[];
+  dests: DestView[];
+}
+
+export interface ListResult {
+  /** The IPVS version ipvsadm prints, kept for scripts that parse the header. */
+  version: string;
+  /** Connection hash size (ipvsadm's "size"). */
+  size: number;
+  services: ServiceView[];
+}
+
+export function socketPath(cli?: string): string {
+  return cli ?? process.env.LVSD_SOCKET ?? DEFAULT_SOCKET;
+}

@@ -1,0 +1,93 @@
+// The daemon end of the control socket: mode 0600 (root only), one JSON request per line.
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from '../log';
+import { LvsError } from './errors';
+import { PROTOCOL_VERSION, type Request, type Response } from './protocol';
+
+export type Handler = (args: Record<string, unknown>) => unknown;
+
+const MAX_LINE = 1 << 20;
+
+export class ControlServer {
+  private server: Server | null = null;
+
+  constructor(private readonly path: string, private readonly handlers: Record<string, Handler>, private readonly log: Logger) {}
+
+  async listen(): Promise<void> {
+    await this.clearStale();
+    const server = createServer((sock) => this.serve(sock));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.path, () => resolve());
+    });
+    chmodSync(this.path, 0o600);
+    this.server = server;
+  }
+
+  close(): void {
+    this.server?.close();
+    this.server = null;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** A socket file left by a killed daemon is removed; one that still answers means another lvsd runs. */
+  private async clearStale(): Promise<void> {
+    if (!existsSync(this.path)) return;
+    const alive = await new Promise<boolean>((resolve) => {
+      const c = createConnection(this.path);
+      c.once('connect', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (alive) throw new Error(`another lvsd is already listening on ${this.path}`);
+    unlinkSync(this.path);
+    this.log.warn({ socket: this.path }, 'removed stale control socket');
+  }
+
+  private serve(sock: Socket): void {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      if (buf.length > MAX_LINE) {
+        sock.end(JSON.stringify(fail('E2BIG', 'request too large')) + '\n');
+        return;
+      }
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) sock.write(JSON.stringify(this.handle(line)) + '\n');
+      }
+    });
+    sock.on('error', () => sock.destroy());
+  }
+
+  private handle(line: string): Response {
+    let req: Request;
+    try {
+      req = JSON.parse(line) as Request;
+    } catch {
+      return fail('EPROTO', 'request is not JSON');
+    }
+    if (req.v !== PROTOCOL_VERSION) return fail('EPROTO', `protocol version ${String(req.v)} not supported (lvsd speaks ${PROTOCOL_VERSION})`);
+    const h = Object.hasOwn(this.handlers, req.cmd) ? this.handlers[req.cmd] : undefined;
+    if (!h) return fail('ENOSYS', `unknown command ${JSON.stringify(req.cmd)}`);
+    try {
+      return { v: PROTOCOL_VERSION, ok: true, result: h(req.args ?? {}) };
+    } catch (err) {
+      if (err instanceof LvsError) return fail(err.code, err.message);
+      this.log.error({ err, cmd: req.cmd }, 'control command failed');
+      return fail('EINTERNAL', (err as Error).message);
+    }
+  }
+}
+
+const fail = (code: string, message: string): Response => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });

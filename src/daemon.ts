@@ -1,0 +1,151 @@
+// lvsd's assembly: tables sized from config, the pipeline on a PacketIo, the fence, the neighbour loop,
+// the one coarse clock tick, and the control socket. Start and stop are the only lifecycle.
+import { readFileSync } from 'node:fs';
+import { Clock } from './clock';
+import type { DaemonConfig } from './control/config';
+import { ControlServer } from './control/server';
+import type { ListResult, ServiceView } from './control/protocol';
+import { ConnTable } from './conn/table';
+import { defaultTimeouts, setTimeouts } from './conn/timeouts';
+import { forwarderId } from './forward';
+import { captureFilter } from './io/capture-filter';
+import { Fence } from './io/fence';
+import { readInterface, sourceFor, type InterfaceInfo } from './io/interface-info';
+import { NeighbourTable } from './io/neighbour';
+import type { PacketIo } from './io/packet-io';
+import type { Logger } from './log';
+import { writeArpRequest } from './packet/arp';
+import { ipv4ToString } from './packet/format';
+import { Pipeline } from './pipeline';
+import { ServiceTable, ST_FIELDS } from './service/table';
+import { PARSE_ERROR_NAMES } from './packet/flow';
+import { VERDICT_NAMES } from './verdict';
+
+const MAX_SERVICES = 1024;
+const MAX_DESTS = 16384;
+const NEIGH_REFRESH_S = 30;
+
+export interface DaemonOptions {
+  socket: string;
+  log: Logger;
+  /** The packet I/O to run on; libpcap in production, memory in tests. */
+  makeIo: (iface: string, filter: string) => PacketIo;
+  /** Whether to manage the nftables fence (tests on memory I/O turn it off). */
+  fence?: boolean;
+}
+
+export class Daemon {
+  readonly clock = new Clock();
+  readonly timeouts = defaultTimeouts();
+  readonly services = new ServiceTable(MAX_SERVICES, MAX_DESTS);
+  readonly neigh = new NeighbourTable(MAX_DESTS);
+  readonly conns: ConnTable;
+  readonly pipeline: Pipeline;
+  readonly iface: InterfaceInfo;
+  private readonly io: PacketIo;
+  private readonly fence: Fence | null;
+  private readonly control: ControlServer;
+  private readonly log: Logger;
+  private tick: NodeJS.Timeout | null = null;
+  private readonly startedAt = process.hrtime.bigint();
+  private readonly arpFrame = Buffer.alloc(64);
+
+  constructor(readonly config: DaemonConfig, opts: DaemonOptions) {
+    this.log = opts.log;
+    this.iface = readInterface(config.interface);
+    setTimeouts(this.timeouts, config.timeouts.tcp, config.timeouts.tcpfin, config.timeouts.udp);
+    for (const s of config.services) {
+      const svc = this.services.addService({ proto: s.proto, vip: s.vip, port: s.port, scheduler: s.scheduler });
+      for (const r of s.reals) {
+        const rs = this.services.addDest(svc, { addr: r.ip, port: r.port, weight: r.weight, forward: r.forward, fwdId: forwarderId(r.forward) });
+        rs.neighSlot = this.neigh.slotFor(r.ip);
+      }
+    }
+    let pipeline: Pipeline | null = null;
+    this.conns = new ConnTable(config.connMax, { onExpire: (c) => pipeline!.onExpire(c) });
+    this.io = opts.makeIo(config.interface, captureFilter(this.services.list()));
+    pipeline = new Pipeline(this.services, this.conns, this.neigh, this.io, this.clock, this.timeouts, this.iface.mac);
+    this.pipeline = pipeline;
+    this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interface);
+    this.control = new ControlServer(opts.socket, { list: () => this.list(), status: () => this.status() }, this.log.child({ component: 'control' }));
+  }
+
+  async start(): Promise<void> {
+    // The fence first: from here on the kernel leaves VIP:port to us, so nothing is answered twice.
+    this.fence?.apply(this.services.list());
+    try {
+      this.io.start(this.pipeline);
+      this.refreshNeighbours(true);
+      this.tick = setInterval(() => this.onTick(), 1000);
+      await this.control.listen();
+    } catch (err) {
+      this.stop();
+      throw err;
+    }
+    this.log.info(
+      { interface: this.iface.name, services: this.services.list().length, connMax: this.conns.capacity, fence: this.fence !== null },
+      'lvsd started',
+    );
+  }
+
+  stop(): void {
+    if (this.tick) clearInterval(this.tick);
+    this.tick = null;
+    this.control.close();
+    this.io.close();
+    try {
+      this.fence?.remove();
+    } catch (err) {
+      this.log.error({ err }, 'could not remove the nftables fence');
+    }
+  }
+
+  list(): ListResult {
+    const stats = (arr: Float64Array, id: number): number[] => Array.from(arr.subarray(id * ST_FIELDS, (id + 1) * ST_FIELDS));
+    const services: ServiceView[] = this.services.list().map((s) => ({
+      proto: s.proto, vip: s.vip, port: s.port, scheduler: s.schedName, stats: stats(this.services.svcStats, s.id),
+      dests: s.dests.map((d) => ({
+        addr: d.addr, port: d.port, forward: d.forward, weight: d.weight, activeConns: d.activeConns,
+        inactConns: d.inactConns, stats: stats(this.services.destStats, d.id),
+      })),
+    }));
+    return { version: '1.2.1', size: this.conns.hashSize, services };
+  }
+
+  status(): Record<string, unknown> {
+    const named = (names: Readonly<Record<number, string>> | readonly string[], values: Float64Array, sign: number) =>
+      Object.fromEntries(Object.entries(names).map(([k, n]) => [n, values[sign * Number(k)]]));
+    return {
+      interface: this.iface.name,
+      uptime: this.clock.now,
+      conns: this.conns.count,
+      connMax: this.conns.capacity,
+      verdicts: named(VERDICT_NAMES, this.pipeline.verdicts, 1),
+      parseErrors: named(PARSE_ERROR_NAMES, this.pipeline.parseErrors, -1),
+      neighbours: Array.from({ length: this.neigh.size }, (_, s) => ({
+        ip: ipv4ToString(this.neigh.ips[s]), resolved: this.neigh.resolved[s] === 1,
+      })),
+    };
+  }
+
+  private onTick(): void {
+    this.clock.now = 1 + Number((process.hrtime.bigint() - this.startedAt) / 1_000_000_000n);
+    this.conns.advance(this.clock.now);
+    this.refreshNeighbours(this.clock.now % NEIGH_REFRESH_S === 0);
+  }
+
+  /** Learn RS MACs from the kernel's table, then ask by ARP for what is missing (or all, to refresh). */
+  private refreshNeighbours(all: boolean): void {
+    try {
+      this.neigh.learnFromProc(readFileSync('/proc/net/arp', 'utf8'), this.clock.now);
+    } catch {
+      /* no /proc in this environment: ARP alone will do */
+    }
+    const want = all ? Array.from({ length: this.neigh.size }, (_, s) => this.neigh.ips[s]) : this.neigh.unresolved();
+    for (const ip of want) {
+      const len = writeArpRequest(this.arpFrame, 0, this.iface.mac, 0, sourceFor(this.iface, ip), ip);
+      this.io.send(this.arpFrame, len);
+    }
+    for (const ip of this.neigh.unresolved()) this.log.debug({ rs: ipv4ToString(ip) }, 'RS MAC not resolved yet');
+  }
+}

@@ -1,0 +1,16 @@
+// The I/O seam (glb-director's idea): the same pipeline runs on libpcap in production and on memory in tests.
+
+export interface FrameSink {
+  /** One captured frame in `buf[0..len)`. The buffer is reused for the next frame: rewrite in place or copy. */
+  onFrame(buf: Buffer, len: number): void;
+}
+
+export interface PacketIo {
+  /** Begin delivering captured frames. */
+  start(sink: FrameSink): void;
+  /** Emit `buf[0..len)` on the wire; false when the emit failed. */
+  send(buf: Uint8Array, len: number): boolean;
+  /** Replace the capture filter (BPF syntax). */
+  setFilter(filter: string): void;
+  close(): void;
+}

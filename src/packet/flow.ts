@@ -1,0 +1,130 @@
+// One preallocated record that a parse fills in place: offsets and numbers, nothing allocated per frame.
+import { ARP_LEN } from './arp';
+import { ETH_HLEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, ethType, isVlanType, VLAN_HLEN, vlanId } from './ethernet';
+import { ICMP_HLEN, icmpType } from './icmp';
+import {
+  IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HLEN, ipDst, ipFragWord, ipHeaderLen, ipIsLaterFragment, ipProto,
+  ipSrc, ipTotalLen, ipVersion,
+} from './ipv4';
+import { TCP_MIN_HLEN, tcpDport, tcpFlags, tcpHeaderLen, tcpSport } from './tcp';
+import { UDP_HLEN, udpDport, udpSport } from './udp';
+
+export class Flow {
+  /** Captured bytes of the frame. */
+  frameLen = 0;
+  /** VLAN id of the outermost tag, or -1 when untagged. */
+  vlan = -1;
+  /** Offset of the L3 header (14, or 18/22 behind tags). */
+  l3Off = 0;
+  ipHdrLen = 0;
+  /** IP total length as the header states it (<= frameLen - l3Off once parsed). */
+  ipTotalLen = 0;
+  proto = 0;
+  saddr = 0;
+  daddr = 0;
+  fragWord = 0;
+  l4Off = 0;
+  /** L4 bytes within the IP packet (ipTotalLen - ipHdrLen). */
+  l4Len = 0;
+  sport = 0;
+  dport = 0;
+  tcpFlags = 0;
+  icmpType = 0;
+}
+
+// Parse results: >= 0 parsed (what kind), < 0 malformed (why). Numeric so nothing is allocated.
+export const PARSE_IPV4 = 0; // IPv4 with its L4 header in reach (TCP/UDP/ICMP) or another protocol
+export const PARSE_IPV4_LATER_FRAGMENT = 1; // a non-first fragment: no L4 header in this packet
+export const PARSE_ARP = 2;
+export const PARSE_NOT_IPV4 = 3; // IPv6 and every other ethertype: not ours, the kernel keeps it
+
+export const ERR_TRUNC_ETH = -1;
+export const ERR_TRUNC_IP = -2;
+export const ERR_BAD_VERSION = -3;
+export const ERR_BAD_IHL = -4;
+export const ERR_BAD_TOTLEN = -5;
+export const ERR_TRUNC_L4 = -6;
+export const ERR_BAD_TCP_DOFF = -7;
+export const ERR_TRUNC_ARP = -8;
+
+export const PARSE_ERROR_NAMES: Readonly<Record<number, string>> = {
+  [ERR_TRUNC_ETH]: 'truncated-ethernet',
+  [ERR_TRUNC_IP]: 'truncated-ip',
+  [ERR_BAD_VERSION]: 'bad-ip-version',
+  [ERR_BAD_IHL]: 'bad-ihl',
+  [ERR_BAD_TOTLEN]: 'bad-total-length',
+  [ERR_TRUNC_L4]: 'truncated-l4',
+  [ERR_BAD_TCP_DOFF]: 'bad-tcp-data-offset',
+  [ERR_TRUNC_ARP]: 'truncated-arp',
+};
+
+/**
+ * Classify the frame in `b[0..len)` into `f`. Every read is preceded by a bounds check (Katran's rule);
+ * it never throws and never allocates.
+ */
+export function parseFrame(b: Uint8Array, len: number, f: Flow): number {
+  f.frameLen = len;
+  f.vlan = -1;
+  if (len < ETH_HLEN) return ERR_TRUNC_ETH;
+  let off = ETH_HLEN;
+  let type = ethType(b, 0);
+  // Up to two tags (802.1ad outer + 802.1Q inner).
+  for (let tags = 0; tags < 2 && isVlanType(type); tags++) {
+    if (len < off + VLAN_HLEN) return ERR_TRUNC_ETH;
+    if (f.vlan < 0) f.vlan = vlanId(b, off);
+    type = (b[off + 2] << 8) | b[off + 3];
+    off += VLAN_HLEN;
+  }
+  f.l3Off = off;
+  if (type === ETHERTYPE_ARP) return len < off + ARP_LEN ? ERR_TRUNC_ARP : PARSE_ARP;
+  if (type !== ETHERTYPE_IPV4) return PARSE_NOT_IPV4;
+  return parseIpv4(b, off, len, f);
+}
+
+/** Parse the IPv4 packet at `off` (frame ends at `len`) into `f`. */
+export function parseIpv4(b: Uint8Array, off: number, len: number, f: Flow): number {
+  if (len < off + IPV4_MIN_HLEN) return ERR_TRUNC_IP;
+  if (ipVersion(b, off) !== 4) return ERR_BAD_VERSION;
+  const hl = ipHeaderLen(b, off);
+  if (hl < IPV4_MIN_HLEN) return ERR_BAD_IHL;
+  const tot = ipTotalLen(b, off);
+  if (tot < hl) return ERR_BAD_TOTLEN;
+  if (off + tot > len) return ERR_BAD_TOTLEN; // shorter than the header says (Ethernet padding may make it longer)
+  f.l3Off = off;
+  f.ipHdrLen = hl;
+  f.ipTotalLen = tot;
+  f.proto = ipProto(b, off);
+  f.saddr = ipSrc(b, off);
+  f.daddr = ipDst(b, off);
+  f.fragWord = ipFragWord(b, off);
+  f.l4Off = off + hl;
+  f.l4Len = tot - hl;
+  f.sport = 0;
+  f.dport = 0;
+  f.tcpFlags = 0;
+  f.icmpType = 0;
+  if (ipIsLaterFragment(f.fragWord)) return PARSE_IPV4_LATER_FRAGMENT;
+  const l4 = f.l4Off;
+  switch (f.proto) {
+    case IPPROTO_TCP: {
+      if (f.l4Len < TCP_MIN_HLEN) return ERR_TRUNC_L4;
+      const doff = tcpHeaderLen(b, l4);
+      if (doff < TCP_MIN_HLEN || doff > f.l4Len) return ERR_BAD_TCP_DOFF;
+      f.sport = tcpSport(b, l4);
+      f.dport = tcpDport(b, l4);
+      f.tcpFlags = tcpFlags(b, l4);
+      return PARSE_IPV4;
+    }
+    case IPPROTO_UDP:
+      if (f.l4Len < UDP_HLEN) return ERR_TRUNC_L4;
+      f.sport = udpSport(b, l4);
+      f.dport = udpDport(b, l4);
+      return PARSE_IPV4;
+    case IPPROTO_ICMP:
+      if (f.l4Len < ICMP_HLEN) return ERR_TRUNC_L4;
+      f.icmpType = icmpType(b, l4);
+      return PARSE_IPV4;
+    default:
+      return PARSE_IPV4;
+  }
+}

@@ -1,0 +1,133 @@
+// The live service table. Changes come from the control plane; the hot path only calls find() and
+// reads dests by index. Packet/byte counters are typed arrays so counting never allocates.
+import { LvsError } from '../control/errors';
+import { findScheduler } from '../sched';
+import type { Ipv4, Proto, RealServer, VirtualService } from './types';
+
+/** Counter fields per service and per real server, as ipvsadm --stats shows them. */
+export const ST_CONNS = 0;
+export const ST_INPKTS = 1;
+export const ST_OUTPKTS = 2;
+export const ST_INBYTES = 3;
+export const ST_OUTBYTES = 4;
+export const ST_FIELDS = 5;
+
+export interface ServiceSpec {
+  proto: Proto;
+  vip: Ipv4;
+  port: number;
+  scheduler: string;
+}
+
+export interface DestSpec {
+  addr: Ipv4;
+  port: number;
+  weight: number;
+  forward: string;
+  fwdId: number;
+  upperThreshold?: number;
+  lowerThreshold?: number;
+}
+
+export class ServiceTable {
+  readonly services: (VirtualService | null)[] = [];
+  readonly dests: (RealServer | null)[] = [];
+  readonly svcStats: Float64Array;
+  readonly destStats: Float64Array;
+
+  // Open-addressed index (proto, vip, port) -> service id, rebuilt on every change (control path only).
+  private idxVip = new Uint32Array(16);
+  private idxKey = new Int32Array(16); // (proto << 16 | port), -1 empty
+  private idxSvc = new Int32Array(16);
+  private idxMask = 15;
+
+  constructor(readonly maxServices: number, readonly maxDests: number) {
+    this.svcStats = new Float64Array(maxServices * ST_FIELDS);
+    this.destStats = new Float64Array(maxDests * ST_FIELDS);
+    this.idxKey.fill(-1);
+  }
+
+  /** Service id for a packet's (proto, daddr, dport), or -1. */
+  find(proto: number, vip: number, port: number): number {
+    const key = (proto << 16) | port;
+    const mask = this.idxMask;
+    for (let i = (Math.imul(vip ^ key, 0x9e3779b1) >>> 16) & mask; ; i = (i + 1) & mask) {
+      const k = this.idxKey[i];
+      if (k === -1) return -1;
+      if (k === key && this.idxVip[i] === vip) return this.idxSvc[i];
+    }
+  }
+
+  list(): VirtualService[] {
+    return this.services.filter((s): s is VirtualService => s !== null);
+  }
+
+  findService(proto: number, vip: Ipv4, port: number): VirtualService | null {
+    const id = this.find(proto, vip, port);
+    return id < 0 ? null : this.services[id];
+  }
+
+  addService(spec: ServiceSpec): VirtualService {
+    if (this.find(spec.proto, spec.vip, spec.port) >= 0) throw new LvsError('EEXIST_SVC', 'Service already exists');
+    const sched = findScheduler(spec.scheduler);
+    if (!sched) throw new LvsError('ENOENT_SCHED', 'Scheduler or persistence engine not found');
+    const id = freeIndex(this.services, this.maxServices, 'services');
+    const svc: VirtualService = {
+      id, proto: spec.proto, vip: spec.vip, port: spec.port, schedName: sched.name, dests: [],
+      sched: { schedule: () => null, update: () => undefined },
+    };
+    svc.sched = sched.create(svc);
+    this.services[id] = svc;
+    this.svcStats.fill(0, id * ST_FIELDS, (id + 1) * ST_FIELDS);
+    this.reindex();
+    return svc;
+  }
+
+  addDest(svc: VirtualService, spec: DestSpec): RealServer {
+    if (svc.dests.some((d) => d.addr === spec.addr && d.port === spec.port)) {
+      throw new LvsError('EEXIST_DEST', 'Destination already exists');
+    }
+    const id = freeIndex(this.dests, this.maxDests, 'real servers');
+    const rs: RealServer = {
+      id, svcId: svc.id, addr: spec.addr, port: spec.port, weight: spec.weight, forward: spec.forward,
+      fwdId: spec.fwdId, activeConns: 0, inactConns: 0, upperThreshold: spec.upperThreshold ?? 0,
+      lowerThreshold: spec.lowerThreshold ?? 0, overloaded: false, neighSlot: -1,
+    };
+    this.dests[id] = rs;
+    this.destStats.fill(0, id * ST_FIELDS, (id + 1) * ST_FIELDS);
+    svc.dests.push(rs);
+    svc.sched.update();
+    return rs;
+  }
+
+  private reindex(): void {
+    const live = this.list();
+    let size = 16;
+    while (size < live.length * 4) size <<= 1;
+    const vip = new Uint32Array(size);
+    const key = new Int32Array(size).fill(-1);
+    const svcIdx = new Int32Array(size);
+    const mask = size - 1;
+    for (const s of live) {
+      const k = (s.proto << 16) | s.port;
+      let i = (Math.imul(s.vip ^ k, 0x9e3779b1) >>> 16) & mask;
+      while (key[i] !== -1) i = (i + 1) & mask;
+      vip[i] = s.vip;
+      key[i] = k;
+      svcIdx[i] = s.id;
+    }
+    // Built aside and swapped in, so a failed build leaves the old index serving.
+    this.idxVip = vip;
+    this.idxKey = key;
+    this.idxSvc = svcIdx;
+    this.idxMask = mask;
+  }
+}
+
+function freeIndex<T>(arr: (T | null)[], max: number, what: string): number {
+  const i = arr.indexOf(null);
+  if (i >= 0) return i;
+  if (arr.length >= max) throw new LvsError('ENOSPC', `Too many ${what} (limit ${max})`);
+  arr.push(null);
+  return arr.length - 1;
+}

@@ -1,0 +1,41 @@
+// Virtual services and real servers as the control plane holds them. The hot path reaches them by index.
+import type { SchedulerInstance } from '../sched/scheduler';
+
+/** An IPv4 address as a uint32 in host order. */
+export type Ipv4 = number;
+
+export const PROTO_TCP = 6;
+export const PROTO_UDP = 17;
+export type Proto = typeof PROTO_TCP | typeof PROTO_UDP;
+
+export interface RealServer {
+  /** Global index: what a connection stores. */
+  readonly id: number;
+  readonly svcId: number;
+  readonly addr: Ipv4;
+  readonly port: number;
+  weight: number;
+  /** Forwarding method's registry name ('dr', ...) and index. */
+  forward: string;
+  fwdId: number;
+  /** IPVS counters: ESTABLISHED connections vs every other state. */
+  activeConns: number;
+  inactConns: number;
+  /** Upper/lower connection thresholds (0 = unset) and the overload mark they drive. */
+  upperThreshold: number;
+  lowerThreshold: number;
+  overloaded: boolean;
+  /** Neighbour slot holding the RS's MAC (DR), -1 until assigned. */
+  neighSlot: number;
+}
+
+export interface VirtualService {
+  readonly id: number;
+  readonly proto: Proto;
+  readonly vip: Ipv4;
+  readonly port: number;
+  schedName: string;
+  sched: SchedulerInstance;
+  /** In the order they were added, as the kernel's list (schedulers depend on it). */
+  dests: RealServer[];
+}
