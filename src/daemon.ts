@@ -24,6 +24,8 @@ import { VERDICT_NAMES } from './verdict';
 const MAX_SERVICES = 1024;
 const MAX_DESTS = 16384;
 const NEIGH_REFRESH_S = 30;
+/** How long start waits for RS MACs, so the first SYN is not dropped unresolved. */
+const NEIGH_START_WAIT_MS = 2000;
 
 export interface DaemonOptions {
   socket: string;
@@ -75,7 +77,7 @@ export class Daemon {
     this.fence?.apply(this.services.list());
     try {
       this.io.start(this.pipeline);
-      this.refreshNeighbours(true);
+      await this.resolveNeighbours(NEIGH_START_WAIT_MS);
       this.tick = setInterval(() => this.onTick(), 1000);
       await this.control.listen();
     } catch (err) {
@@ -132,6 +134,18 @@ export class Daemon {
     this.clock.now = 1 + Number((process.hrtime.bigint() - this.startedAt) / 1_000_000_000n);
     this.conns.advance(this.clock.now);
     this.refreshNeighbours(this.clock.now % NEIGH_REFRESH_S === 0);
+  }
+
+  /** Ask for every RS MAC and wait (bounded) until all answer; what stays unresolved is retried each tick. */
+  private async resolveNeighbours(waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    for (let round = 0; Date.now() < deadline; round++) {
+      if (round % 10 === 0) this.refreshNeighbours(round === 0);
+      if (this.neigh.unresolved().length === 0) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const missing = this.neigh.unresolved().map(ipv4ToString);
+    if (missing.length > 0) this.log.warn({ missing }, 'real servers not answering ARP yet; retrying every second');
   }
 
   /** Learn RS MACs from the kernel's table, then ask by ARP for what is missing (or all, to refresh). */

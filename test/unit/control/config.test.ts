@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../../src/control/config';
+import { parseIpv4 } from '../../../src/packet/format';
+
+const GOOD = `interface: eth0
+services:
+  - proto: tcp
+    vip: 10.0.0.100
+    port: 80
+    scheduler: wrr
+    reals:
+      - { ip: 10.0.0.11, weight: 3, forward: dr }
+      - ip: 10.0.0.12
+`;
+
+function errorOf(text: string): ConfigError {
+  try {
+    parseConfig(text, 'lvsd.yaml');
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('config', () => {
+  it('parses YAML with ipvsadm defaults (port from the service, weight 1, dr)', () => {
+    const c = parseConfig(GOOD);
+    expect(c.interface).toBe('eth0');
+    expect(c.connMax).toBe(262144);
+    expect(c.fence).toEqual({ enabled: true, table: 'userlvs' });
+    expect(c.services).toEqual([{
+      proto: 6, vip: parseIpv4('10.0.0.100'), port: 80, scheduler: 'wrr',
+      reals: [
+        { ip: parseIpv4('10.0.0.11'), port: 80, weight: 3, forward: 'dr' },
+        { ip: parseIpv4('10.0.0.12'), port: 80, weight: 1, forward: 'dr' },
+      ],
+    }]);
+  });
+
+  it('accepts JSON and defaults the scheduler to wlc as ipvsadm does', () => {
+    const c = parseConfig(JSON.stringify({ interface: 'eth1', services: [{ vip: '192.168.1.1', port: 53, proto: 'udp' }] }));
+    expect(c.services[0]).toMatchObject({ proto: 17, scheduler: 'wlc', reals: [] });
+  });
+
+  it.each([
+    ['a weight out of range', GOOD.replace('weight: 3', 'weight: 70000'), 'lvsd.yaml:8', 'services[0].reals[0].weight', 'must be an integer 0..65535, got 70000'],
+    ['a bad VIP', GOOD.replace('10.0.0.100', '10.0.0.300'), 'lvsd.yaml:4', 'services[0].vip', '"10.0.0.300" is not an IPv4 address'],
+    ['an unknown scheduler', GOOD.replace('wrr', 'fancy'), 'lvsd.yaml:6', 'services[0].scheduler', 'unknown scheduler "fancy"'],
+    ['an unknown field', GOOD.replace('    port: 80\n', '    port: 80\n    colour: red\n'), 'lvsd.yaml:6', 'services[0].colour', 'unknown field'],
+    ['a missing port', GOOD.replace('    port: 80\n', ''), 'lvsd.yaml:3', 'services[0].port', 'got nothing'],
+    ['a DR port mapping', GOOD.replace('- ip: 10.0.0.12', '- { ip: 10.0.0.12, port: 8080 }'), 'lvsd.yaml:9', 'services[0].reals[1].port', 'DR cannot map ports'],
+    ['a duplicate real server', GOOD.replace('10.0.0.12', '10.0.0.11'), 'lvsd.yaml:9', 'services[0].reals[1]', 'duplicate real server'],
+    ['an unknown forwarding method', GOOD.replace('forward: dr', 'forward: magic'), 'lvsd.yaml:8', 'services[0].reals[0].forward', 'unknown forwarding method "magic"'],
+    ['a missing interface', GOOD.replace('interface: eth0\n', ''), 'lvsd.yaml:1', 'interface', 'must be an interface name, got nothing'],
+    ['a YAML syntax error', 'interface: [eth0\n', 'lvsd.yaml:2:1', 'syntax', ''],
+  ])('refuses %s, naming line and field', (_n, text, where, field, problem) => {
+    const e = errorOf(text);
+    expect(e.where).toBe(where);
+    expect(e.field).toBe(field);
+    expect(e.problem).toContain(problem);
+    expect(e.message).toContain(`${where}: ${field}`);
+  });
+
+  it('refuses a duplicate service', () => {
+    const text = `interface: eth0\nservices:\n  - { vip: 10.0.0.1, port: 80 }\n  - { vip: 10.0.0.1, port: 80 }\n`;
+    expect(errorOf(text).message).toBe('lvsd.yaml:4: services[1]: duplicate service (same proto, vip and port as an earlier one)');
+  });
+});
