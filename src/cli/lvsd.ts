@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let daemon: Daemon;
   try {
-    daemon = new Daemon(config, { socket: socketPath(opts.socket), log, makeIo: (iface, filter) => new PcapIo(iface, filter) });
+    daemon = new Daemon(config, { socket: socketPath(opts.socket), log, makeIo: (iface, filter) => new PcapIo(iface, filter, (msg) => log.warn({ component: 'pcap' }, msg)) });
     await daemon.start();
   } catch (err) {
     if (err instanceof InterfaceError || err instanceof CaptureOpenError) {

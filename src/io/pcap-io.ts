@@ -1,6 +1,6 @@
 // libpcap capture and injection through node-pcap, without its per-packet objects: we subclass its session
 // and override on_packet_ready (bound in its constructor) to hand the reused buffer straight to the pipeline.
-import * as pcap from 'pcap';
+import pcap = require('pcap');
 import type { FrameSink, PacketIo } from './packet-io';
 
 const CAPLEN_OFF = 8; // pcap_pkthdr as node-pcap copies it: tv_sec, tv_usec, caplen, len (uint32 LE each)
@@ -25,7 +25,10 @@ export class PcapIo implements PacketIo {
   handlerErrors = 0;
   lastHandlerError: unknown = null;
 
-  constructor(readonly iface: string, private filter: string) {}
+  constructor(readonly iface: string, private filter: string, warn: (msg: string) => void = () => undefined) {
+    // node-pcap reports non-fatal libpcap warnings through console.warn unless told otherwise.
+    (pcap as unknown as { warningHandler: (m: string) => void }).warningHandler = warn;
+  }
 
   start(sink: FrameSink): void {
     this.sink = sink;
@@ -62,15 +65,17 @@ export class PcapIo implements PacketIo {
 
   private open(): void {
     const sink = this.sink!;
-    const io = this;
+    const onError = (err: unknown): void => {
+      this.handlerErrors++;
+      this.lastHandlerError = err;
+    };
     let next: Session;
     class Capture extends (pcap.PcapSession as unknown as new (...a: unknown[]) => Session) {
       override on_packet_ready(this: Session): void {
         try {
           sink.onFrame(this.buf, this.header.readUInt32LE(CAPLEN_OFF));
         } catch (err) {
-          io.handlerErrors++;
-          io.lastHandlerError = err;
+          onError(err);
         }
       }
     }
