@@ -95,7 +95,7 @@ export class Pipeline implements FrameSink {
       return V_ARP;
     }
     if (r === PARSE_IPV4_LATER_FRAGMENT) {
-      return this.services.find(this.flow.proto, this.flow.daddr, 0) >= 0 ? V_DROP_FRAGMENT : V_NOT_OURS;
+      return this.services.hasVip(this.flow.daddr) ? V_DROP_FRAGMENT : V_NOT_OURS;
     }
     return V_NOT_OURS;
   }

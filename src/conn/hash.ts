@@ -1,4 +1,5 @@
-// A 5-tuple hash: integer mixing only (Math.imul), no strings or objects.
+// A 5-tuple hash: integer mixing only (Math.imul), no strings or objects. Results are int32, never uint32:
+// a uint32 above 2^31 is a heap number in V8 and would allocate on every lookup that is not inlined.
 
 /** murmur3's 32-bit finaliser: spreads every input bit over the result. */
 export function mix32(h: number): number {
@@ -7,7 +8,7 @@ export function mix32(h: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h;
 }
 
 export function tupleHash(proto: number, src: number, sport: number, dst: number, dport: number): number {

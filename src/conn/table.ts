@@ -32,11 +32,12 @@ export class ConnTable {
   readonly inUse: Uint8Array;
 
   // Per tuple entry (conn*2 + dir): the packet's own (src, sport, dst, dport) in that direction.
-  readonly tSrc: Uint32Array;
-  readonly tDst: Uint32Array;
+  // Addresses in the wire path's int32 form (packet/ipv4.ts).
+  readonly tSrc: Int32Array;
+  readonly tDst: Int32Array;
   readonly tSport: Uint16Array;
   readonly tDport: Uint16Array;
-  private readonly tHash: Uint32Array;
+  private readonly tHash: Int32Array;
   private readonly tHashed: Uint8Array;
 
   private readonly buckets: Int32Array;
@@ -63,11 +64,11 @@ export class ConnTable {
     this.expires = new Uint32Array(capacity);
     this.inUse = new Uint8Array(capacity);
     const entries = capacity * 2;
-    this.tSrc = new Uint32Array(entries);
-    this.tDst = new Uint32Array(entries);
+    this.tSrc = new Int32Array(entries);
+    this.tDst = new Int32Array(entries);
     this.tSport = new Uint16Array(entries);
     this.tDport = new Uint16Array(entries);
-    this.tHash = new Uint32Array(entries);
+    this.tHash = new Int32Array(entries);
     this.tHashed = new Uint8Array(entries);
     // Load factor <= 0.5 even when every connection has both entries hashed.
     let size = 1;

@@ -20,6 +20,7 @@ export class Flow {
   /** IP total length as the header states it (<= frameLen - l3Off once parsed). */
   ipTotalLen = 0;
   proto = 0;
+  /** Addresses in the wire path's int32 form (see packet/ipv4.ts). */
   saddr = 0;
   daddr = 0;
   fragWord = 0;

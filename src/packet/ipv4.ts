@@ -1,4 +1,6 @@
-// IPv4 header accessors. Addresses are uint32 numbers (host order), never strings, on the wire path.
+// IPv4 header accessors. On the wire path addresses are int32 numbers (host order, the top bit as sign),
+// never strings: V8 keeps int32 unboxed, while a uint32 above 2^31 becomes a heap number, an allocation,
+// each time it crosses a call that is not inlined. The control plane's uint32 is `addr >>> 0` of this.
 export const IPV4_MIN_HLEN = 20;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_IPIP = 4;
@@ -20,8 +22,8 @@ export const ipFragWord = (b: Uint8Array, off: number): number => (b[off + 6] <<
 export const ipTtl = (b: Uint8Array, off: number): number => b[off + 8];
 export const ipProto = (b: Uint8Array, off: number): number => b[off + 9];
 export const ipChecksum = (b: Uint8Array, off: number): number => (b[off + 10] << 8) | b[off + 11];
-export const ipSrc = (b: Uint8Array, off: number): number => readU32(b, off + 12);
-export const ipDst = (b: Uint8Array, off: number): number => readU32(b, off + 16);
+export const ipSrc = (b: Uint8Array, off: number): number => readI32(b, off + 12);
+export const ipDst = (b: Uint8Array, off: number): number => readI32(b, off + 16);
 
 /** True for any fragment: more-fragments set or a non-zero offset. */
 export const ipIsFragment = (fragWord: number): boolean => (fragWord & (IP_MF | IP_OFFMASK)) !== 0;
@@ -39,6 +41,11 @@ export const setIpDst = (b: Uint8Array, off: number, v: number): void => writeU3
 
 export function readU32(b: Uint8Array, off: number): number {
   return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+}
+
+/** A big-endian 32-bit word as int32 (see the note at the top). */
+export function readI32(b: Uint8Array, off: number): number {
+  return (b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3];
 }
 
 export function writeU32(b: Uint8Array, off: number, v: number): void {

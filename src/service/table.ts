@@ -36,7 +36,8 @@ export class ServiceTable {
   readonly destStats: Float64Array;
 
   // Open-addressed index (proto, vip, port) -> service id, rebuilt on every change (control path only).
-  private idxVip = new Uint32Array(16);
+  // VIPs in the wire path's int32 form, so a packet's address compares without conversion.
+  private idxVip = new Int32Array(16);
   private idxKey = new Int32Array(16); // (proto << 16 | port), -1 empty
   private idxSvc = new Int32Array(16);
   private idxMask = 15;
@@ -47,8 +48,9 @@ export class ServiceTable {
     this.idxKey.fill(-1);
   }
 
-  /** Service id for a packet's (proto, daddr, dport), or -1. */
+  /** Service id for a packet's (proto, daddr, dport), or -1. Takes either address form. */
   find(proto: number, vip: number, port: number): number {
+    vip |= 0;
     const key = (proto << 16) | port;
     const mask = this.idxMask;
     for (let i = (Math.imul(vip ^ key, 0x9e3779b1) >>> 16) & mask; ; i = (i + 1) & mask) {
@@ -56,6 +58,13 @@ export class ServiceTable {
       if (k === -1) return -1;
       if (k === key && this.idxVip[i] === vip) return this.idxSvc[i];
     }
+  }
+
+  /** Whether any service listens on `addr` (either form); for frames without ports (later fragments). */
+  hasVip(addr: number): boolean {
+    addr |= 0;
+    for (let i = 0; i <= this.idxMask; i++) if (this.idxKey[i] !== -1 && this.idxVip[i] === addr) return true;
+    return false;
   }
 
   list(): VirtualService[] {
@@ -104,15 +113,15 @@ export class ServiceTable {
     const live = this.list();
     let size = 16;
     while (size < live.length * 4) size <<= 1;
-    const vip = new Uint32Array(size);
+    const vip = new Int32Array(size);
     const key = new Int32Array(size).fill(-1);
     const svcIdx = new Int32Array(size);
     const mask = size - 1;
     for (const s of live) {
       const k = (s.proto << 16) | s.port;
-      let i = (Math.imul(s.vip ^ k, 0x9e3779b1) >>> 16) & mask;
+      let i = (Math.imul((s.vip | 0) ^ k, 0x9e3779b1) >>> 16) & mask;
       while (key[i] !== -1) i = (i + 1) & mask;
-      vip[i] = s.vip;
+      vip[i] = s.vip | 0;
       key[i] = k;
       svcIdx[i] = s.id;
     }
