@@ -7,6 +7,7 @@ import { ConnTable } from '../src/conn/table';
 import { defaultTimeouts } from '../src/conn/timeouts';
 import { forwarderId } from '../src/forward';
 import { NeighbourTable } from '../src/io/neighbour';
+import type { IpSender } from '../src/io/ip-sender';
 import type { FrameSink, PacketIo } from '../src/io/packet-io';
 import { setIpv4HeaderChecksum, setL4Checksum } from '../src/packet/checksum';
 import { Pipeline } from '../src/pipeline';
@@ -22,8 +23,12 @@ const FRAMES = arg('--frames', 10_000_000);
 const CONNS = arg('--conns', 1_000_000);
 const JSON_OUT = process.argv.includes('--json');
 
-class NullIo implements PacketIo {
+class NullIo implements PacketIo, IpSender {
   sent = 0;
+  sendIp(): boolean {
+    this.sent++;
+    return true;
+  }
   start(_s: FrameSink): void {}
   send(_b: Uint8Array, _l: number): boolean {
     this.sent++;
@@ -46,7 +51,9 @@ const clock = new Clock();
 let pipeline: Pipeline | null = null;
 const conns = new ConnTable(CONNS, { onExpire: (c) => pipeline!.onExpire(c) });
 const io = new NullIo();
-pipeline = new Pipeline(services, conns, neigh, io, clock, defaultTimeouts(), Uint8Array.of(2, 0, 0, 0, 0, 0x0a));
+pipeline = new Pipeline({
+  services, conns, neigh, clock, timeouts: defaultTimeouts(), ios: [io], ifMacs: Uint8Array.of(2, 0, 0, 0, 0, 0x0a), ip: io,
+});
 
 // One 74-byte TCP frame, rewritten in place per flow: client address/port vary over CONNS flows.
 const frame = Buffer.alloc(74);

@@ -12,7 +12,9 @@ import { captureFilter } from './io/capture-filter';
 import { Fence } from './io/fence';
 import { readInterface, sourceFor, type InterfaceInfo } from './io/interface-info';
 import { NeighbourTable } from './io/neighbour';
+import type { IpSender } from './io/ip-sender';
 import type { PacketIo } from './io/packet-io';
+import { routeTo } from './io/route';
 import type { Logger } from './log';
 import { writeArpRequest } from './packet/arp';
 import { ipv4ToString } from './packet/format';
@@ -30,8 +32,10 @@ const NEIGH_START_WAIT_MS = 2000;
 export interface DaemonOptions {
   socket: string;
   log: Logger;
-  /** The packet I/O to run on; libpcap in production, memory in tests. */
+  /** The packet I/O to run on, one per capture interface; libpcap in production, memory in tests. */
   makeIo: (iface: string, filter: string) => PacketIo;
+  /** The L3 emit path (TUN, NAT, FullNAT); a raw IPv4 socket in production. */
+  makeIp: () => IpSender;
   /** Whether to manage the nftables fence (tests on memory I/O turn it off). */
   fence?: boolean;
 }
@@ -43,8 +47,9 @@ export class Daemon {
   readonly neigh = new NeighbourTable(MAX_DESTS);
   readonly conns: ConnTable;
   readonly pipeline: Pipeline;
-  readonly iface: InterfaceInfo;
-  private readonly io: PacketIo;
+  readonly ifaces: InterfaceInfo[];
+  private readonly ios: PacketIo[];
+  private readonly ip: IpSender;
   private readonly fence: Fence | null;
   private readonly control: ControlServer;
   private readonly log: Logger;
@@ -54,21 +59,33 @@ export class Daemon {
 
   constructor(readonly config: DaemonConfig, opts: DaemonOptions) {
     this.log = opts.log;
-    this.iface = readInterface(config.interface);
+    this.ifaces = config.interfaces.map(readInterface);
     setTimeouts(this.timeouts, config.timeouts.tcp, config.timeouts.tcpfin, config.timeouts.udp);
     for (const s of config.services) {
-      const svc = this.services.addService({ proto: s.proto, vip: s.vip, port: s.port, scheduler: s.scheduler });
+      const svc = this.services.addService({ proto: s.proto, vip: s.vip, port: s.port, scheduler: s.scheduler, laddrs: s.localAddresses });
       for (const r of s.reals) {
-        const rs = this.services.addDest(svc, { addr: r.ip, port: r.port, weight: r.weight, forward: r.forward, fwdId: forwarderId(r.forward) });
-        rs.neighSlot = this.neigh.slotFor(r.ip);
+        const route = routeTo(r.ip);
+        const rs = this.services.addDest(svc, {
+          addr: r.ip, port: r.port, weight: r.weight, forward: r.forward, fwdId: forwarderId(r.forward),
+          localAddr: route?.src || sourceFor(this.ifaces[0], r.ip), mtu: route?.mtu ?? 1500,
+        });
+        // Only DR writes L2 headers itself; the other methods let the kernel resolve the next hop.
+        if (r.forward === 'dr') rs.neighSlot = this.neigh.slotFor(r.ip);
       }
     }
     let pipeline: Pipeline | null = null;
     this.conns = new ConnTable(config.connMax, { onExpire: (c) => pipeline!.onExpire(c) });
-    this.io = opts.makeIo(config.interface, captureFilter(this.services.list()));
-    pipeline = new Pipeline(this.services, this.conns, this.neigh, this.io, this.clock, this.timeouts, this.iface.mac);
+    const filter = captureFilter(this.services.list());
+    this.ios = config.interfaces.map((name) => opts.makeIo(name, filter));
+    this.ip = opts.makeIp();
+    const ifMacs = new Uint8Array(6 * this.ifaces.length);
+    this.ifaces.forEach((f, i) => ifMacs.set(f.mac, i * 6));
+    pipeline = new Pipeline({
+      services: this.services, conns: this.conns, neigh: this.neigh, clock: this.clock, timeouts: this.timeouts,
+      ios: this.ios, ifMacs, ip: this.ip,
+    });
     this.pipeline = pipeline;
-    this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interface);
+    this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interfaces);
     this.control = new ControlServer(opts.socket, { list: () => this.list(), status: () => this.status() }, this.log.child({ component: 'control' }));
   }
 
@@ -76,7 +93,7 @@ export class Daemon {
     // The fence first: from here on the kernel leaves VIP:port to us, so nothing is answered twice.
     this.fence?.apply(this.services.list());
     try {
-      this.io.start(this.pipeline);
+      this.ios.forEach((io, i) => io.start(this.pipeline.sinks[i]));
       await this.resolveNeighbours(NEIGH_START_WAIT_MS);
       this.tick = setInterval(() => this.onTick(), 1000);
       await this.control.listen();
@@ -85,7 +102,7 @@ export class Daemon {
       throw err;
     }
     this.log.info(
-      { interface: this.iface.name, services: this.services.list().length, connMax: this.conns.capacity, fence: this.fence !== null },
+      { interfaces: this.config.interfaces, services: this.services.list().length, connMax: this.conns.capacity, fence: this.fence !== null },
       'lvsd started',
     );
   }
@@ -94,7 +111,8 @@ export class Daemon {
     if (this.tick) clearInterval(this.tick);
     this.tick = null;
     this.control.close();
-    this.io.close();
+    for (const io of this.ios) io.close();
+    this.ip.close();
     try {
       this.fence?.remove();
     } catch (err) {
@@ -118,7 +136,7 @@ export class Daemon {
     const named = (names: Readonly<Record<number, string>> | readonly string[], values: Float64Array, sign: number) =>
       Object.fromEntries(Object.entries(names).map(([k, n]) => [n, values[sign * Number(k)]]));
     return {
-      interface: this.iface.name,
+      interfaces: this.config.interfaces,
       uptime: this.clock.now,
       conns: this.conns.count,
       connMax: this.conns.capacity,
@@ -157,8 +175,10 @@ export class Daemon {
     }
     const want = all ? Array.from({ length: this.neigh.size }, (_, s) => this.neigh.ips[s]) : this.neigh.unresolved();
     for (const ip of want) {
-      const len = writeArpRequest(this.arpFrame, 0, this.iface.mac, 0, sourceFor(this.iface, ip), ip);
-      this.io.send(this.arpFrame, len);
+      // Ask on the interface whose subnet holds the RS (DR needs it on-link), else on the first.
+      const k = Math.max(0, this.ifaces.findIndex((f) => f.addrs.some((a) => a.mask !== 0xffffffff && ((a.addr ^ ip) & a.mask) >>> 0 === 0)));
+      const len = writeArpRequest(this.arpFrame, 0, this.ifaces[k].mac, 0, sourceFor(this.ifaces[k], ip), ip);
+      this.ios[k].send(this.arpFrame, len);
     }
     for (const ip of this.neigh.unresolved()) this.log.debug({ rs: ipv4ToString(ip) }, 'RS MAC not resolved yet');
   }

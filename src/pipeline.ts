@@ -1,43 +1,98 @@
 // A frame's whole path, top to bottom: classify -> connection lookup (or schedule) -> state -> rewrite -> emit.
 // Nothing here allocates: offsets, numbers and preallocated tables only.
 import type { Clock } from './clock';
-import { ConnTable, DIR_IN } from './conn/table';
-import { DIR_INPUT, DIR_INPUT_ONLY, nextTcpState, S_ESTABLISHED, S_NONE, S_UDP } from './conn/tcp-state';
+import { ConnTable, DIR_IN, DIR_OUT } from './conn/table';
+import { DIR_INPUT, DIR_INPUT_ONLY, DIR_OUTPUT, nextTcpState, S_ESTABLISHED, S_NONE, S_UDP } from './conn/tcp-state';
 import { FORWARDERS } from './forward';
 import type { ForwardContext } from './forward/forwarder';
+import type { IpSender } from './io/ip-sender';
 import type { NeighbourTable } from './io/neighbour';
 import type { FrameSink, PacketIo } from './io/packet-io';
-import { Flow, PARSE_ARP, PARSE_IPV4, PARSE_IPV4_LATER_FRAGMENT, parseFrame } from './packet/flow';
-import { IPPROTO_TCP, IPPROTO_UDP } from './packet/ipv4';
+import { Flow, PARSE_ARP, PARSE_IPV4, PARSE_IPV4_LATER_FRAGMENT, parseFrame, parseIcmpInner } from './packet/flow';
+import { isIcmpError } from './packet/icmp';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from './packet/ipv4';
 import { TCP_RST, TCP_SYN } from './packet/tcp';
-import { ServiceTable, ST_CONNS, ST_FIELDS, ST_INBYTES, ST_INPKTS } from './service/table';
+import { ServiceTable, ST_CONNS, ST_FIELDS, ST_INBYTES, ST_INPKTS, ST_OUTBYTES, ST_OUTPKTS } from './service/table';
 import type { RealServer } from './service/types';
 import {
   PARSE_ERROR_SLOTS, V_ARP, V_DROP_DEST_GONE, V_DROP_FRAGMENT, V_DROP_MALFORMED, V_DROP_NO_CONN, V_DROP_NO_DEST,
-  V_DROP_SEND, V_DROP_TABLE_FULL, V_FORWARDED, V_NOT_OURS, VERDICT_COUNT,
+  V_DROP_TABLE_FULL, V_FORWARDED, V_ICMP_FORWARDED, V_NOT_OURS, VERDICT_COUNT,
 } from './verdict';
 
 /** Conn flag bits (ConnTable.flags). */
 export const CF_INACTIVE = 0x01; // counted in the RS's inactive connections
 export const CF_NO_OUTPUT = 0x02; // replies bypass the director (DR/TUN): the INPUT_ONLY state table applies
 const FWD_SHIFT = 4; // the forwarder index sits in the high nibble
+const TX_SIZE = 65536 + 128;
 
-export class Pipeline implements FrameSink {
+export interface PipelineParts {
+  services: ServiceTable;
+  conns: ConnTable;
+  neigh: NeighbourTable;
+  clock: Clock;
+  timeouts: Uint32Array;
+  /** One PacketIo per capture interface, in the order of `ifMacs`. */
+  ios: PacketIo[];
+  /** The capture interfaces' MACs, 6 bytes each. */
+  ifMacs: Uint8Array;
+  ip: IpSender;
+}
+
+export class Pipeline implements FrameSink, ForwardContext {
   readonly flow = new Flow();
   readonly verdicts = new Float64Array(VERDICT_COUNT);
   readonly parseErrors = new Float64Array(PARSE_ERROR_SLOTS);
-  readonly fwdCtx: ForwardContext;
+  readonly services: ServiceTable;
+  readonly conns: ConnTable;
+  readonly neigh: NeighbourTable;
+  readonly clock: Clock;
+  readonly timeouts: Uint32Array;
+  readonly ifMacs: Uint8Array;
+  readonly neighMacs: Uint8Array;
+  readonly neighResolved: Uint8Array;
+  readonly tx = Buffer.alloc(TX_SIZE);
+  /** Index of the interface the current frame arrived on. */
+  rxIf = 0;
+  private readonly ios: PacketIo[];
+  private readonly ip: IpSender;
+  private ipId = 1;
+  /** Per interface, a sink that records the arrival interface then runs the pipeline (made once). */
+  readonly sinks: FrameSink[];
 
-  constructor(
-    readonly services: ServiceTable,
-    readonly conns: ConnTable,
-    readonly neigh: NeighbourTable,
-    readonly io: PacketIo,
-    readonly clock: Clock,
-    readonly timeouts: Uint32Array,
-    ifMac: Uint8Array,
-  ) {
-    this.fwdCtx = { ifMac, ifMacOff: 0, neighMacs: neigh.macs, neighResolved: neigh.resolved };
+  constructor(p: PipelineParts) {
+    this.services = p.services;
+    this.conns = p.conns;
+    this.neigh = p.neigh;
+    this.clock = p.clock;
+    this.timeouts = p.timeouts;
+    this.ios = p.ios;
+    this.ifMacs = p.ifMacs;
+    this.ip = p.ip;
+    this.neighMacs = p.neigh.macs;
+    this.neighResolved = p.neigh.resolved;
+    this.sinks = p.ios.map((_io, i) => ({
+      onFrame: (buf: Buffer, len: number): void => {
+        this.rxIf = i;
+        this.onFrame(buf, len);
+      },
+    }));
+  }
+
+  get ifMacOff(): number {
+    return this.rxIf * 6;
+  }
+
+  sendFrame(b: Buffer, len: number): boolean {
+    return this.ios[this.rxIf].send(b, len);
+  }
+
+  sendIp(b: Buffer, off: number, len: number, dst: number): boolean {
+    return this.ip.sendIp(b, off, len, dst);
+  }
+
+  nextIpId(): number {
+    this.ipId = (this.ipId + 1) & 0xffff;
+    return this.ipId;
   }
 
   onFrame(buf: Buffer, len: number): void {
@@ -45,11 +100,12 @@ export class Pipeline implements FrameSink {
   }
 
   /** Handle one frame; returns its verdict (the caller counts it). */
-  process(b: Uint8Array, len: number): number {
+  process(b: Buffer, len: number): number {
     const f = this.flow;
     const r = parseFrame(b, len, f);
     if (r !== PARSE_IPV4) return this.notIpv4(b, r);
     const proto = f.proto;
+    if (proto === IPPROTO_ICMP) return this.icmp(b, f);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return V_NOT_OURS;
 
     const conns = this.conns;
@@ -59,18 +115,13 @@ export class Pipeline implements FrameSink {
       if (e < 0) return -e;
     }
     const c = e >>> 1;
-    const rs = this.services.dests[conns.dest[c]];
-    if (rs === null || rs.svcId !== conns.svc[c]) {
-      // expire_nodest_conn=1 semantics: the RS is gone, so is the connection.
-      this.release(c);
-      return V_DROP_DEST_GONE;
-    }
+    const rs = this.destOf(c);
+    if (rs === null) return V_DROP_DEST_GONE;
     this.advanceState(c, e, rs);
-    this.count(c, rs, f.ipTotalLen);
+    this.count(c, rs, e & 1, f.ipTotalLen);
 
-    const out = FORWARDERS[conns.flags[c] >>> FWD_SHIFT].request(this.fwdCtx, b, f, rs);
-    if (out < 0) return -out;
-    return this.io.send(b, out) ? V_FORWARDED : V_DROP_SEND;
+    const fwd = FORWARDERS[conns.flags[c] >>> FWD_SHIFT];
+    return (e & 1) === DIR_IN ? fwd.request(this, b, f, c, rs) : fwd.reply(this, b, f, c, rs);
   }
 
   /** Expiry hook for the connection table: settle the RS counters. */
@@ -85,7 +136,17 @@ export class Pipeline implements FrameSink {
     this.conns.remove(c);
   }
 
-  private notIpv4(b: Uint8Array, r: number): number {
+  /** The connection's RS, or null (and the connection released) when it is gone: expire_nodest_conn=1. */
+  private destOf(c: number): RealServer | null {
+    const rs = this.services.dests[this.conns.dest[c]];
+    if (rs === null || rs.svcId !== this.conns.svc[c]) {
+      this.release(c);
+      return null;
+    }
+    return rs;
+  }
+
+  private notIpv4(b: Buffer, r: number): number {
     if (r < 0) {
       this.parseErrors[-r]++;
       return V_DROP_MALFORMED;
@@ -98,6 +159,19 @@ export class Pipeline implements FrameSink {
       return this.services.hasVip(this.flow.daddr) ? V_DROP_FRAGMENT : V_NOT_OURS;
     }
     return V_NOT_OURS;
+  }
+
+  /** An ICMP error quoting a packet of a tracked connection goes where that connection's packets go. */
+  private icmp(b: Buffer, f: Flow): number {
+    if (!isIcmpError(f.icmpType) || !parseIcmpInner(b, f)) return V_NOT_OURS;
+    // The quoted packet travelled the other way: look its tuple up reversed.
+    const e = this.conns.lookup(f.innerProto, f.innerDst, f.innerDport, f.innerSrc, f.innerSport);
+    if (e < 0) return V_NOT_OURS;
+    const c = e >>> 1;
+    const rs = this.destOf(c);
+    if (rs === null) return V_DROP_DEST_GONE;
+    const v = FORWARDERS[this.conns.flags[c] >>> FWD_SHIFT].icmp(this, b, f, c, e & 1, rs);
+    return v === V_FORWARDED ? V_ICMP_FORWARDED : v;
   }
 
   /** A packet with no connection: start one if it may (IPVS), else say why not. Returns entry or -verdict. */
@@ -115,10 +189,15 @@ export class Pipeline implements FrameSink {
     conns.svc[c] = svcId;
     conns.dest[c] = rs.id;
     const fwd = FORWARDERS[rs.fwdId];
-    conns.flags[c] = (rs.fwdId << FWD_SHIFT) | (fwd.seesReplies ? 0 : CF_NO_OUTPUT);
+    // ip_vs_bind_dest: a new connection starts inactive (the dest's conn_flags carry INACTIVE); UDP stays so.
+    conns.flags[c] = (rs.fwdId << FWD_SHIFT) | CF_INACTIVE | (fwd.seesReplies ? 0 : CF_NO_OUTPUT);
     conns.state[c] = f.proto === IPPROTO_UDP ? S_UDP : S_NONE;
-    // ip_vs_bind_dest: a new connection counts as active until its first state change says otherwise.
-    rs.activeConns++;
+    const refused = fwd.bind(this, c, svc, rs);
+    if (refused !== 0) {
+      conns.remove(c);
+      return -refused;
+    }
+    rs.inactConns++;
     this.services.svcStats[svcId * ST_FIELDS + ST_CONNS]++;
     this.services.destStats[rs.id * ST_FIELDS + ST_CONNS]++;
     return c * 2 + DIR_IN;
@@ -131,7 +210,7 @@ export class Pipeline implements FrameSink {
       conns.touch(c, now, this.timeouts[S_UDP]);
       return;
     }
-    const dir = (e & 1) === DIR_IN ? ((conns.flags[c] & CF_NO_OUTPUT) !== 0 ? DIR_INPUT_ONLY : DIR_INPUT) : 1;
+    const dir = (e & 1) === DIR_OUT ? DIR_OUTPUT : (conns.flags[c] & CF_NO_OUTPUT) !== 0 ? DIR_INPUT_ONLY : DIR_INPUT;
     const old = conns.state[c];
     const next = nextTcpState(old, dir, this.flow.tcpFlags);
     if (next !== old) {
@@ -160,14 +239,16 @@ export class Pipeline implements FrameSink {
     else rs.activeConns--;
   }
 
-  private count(c: number, rs: RealServer, bytes: number): void {
+  private count(c: number, rs: RealServer, dir: number, bytes: number): void {
     const ss = this.services.svcStats;
     const ds = this.services.destStats;
     const so = this.conns.svc[c] * ST_FIELDS;
     const dso = rs.id * ST_FIELDS;
-    ss[so + ST_INPKTS]++;
-    ss[so + ST_INBYTES] += bytes;
-    ds[dso + ST_INPKTS]++;
-    ds[dso + ST_INBYTES] += bytes;
+    const pk = dir === DIR_IN ? ST_INPKTS : ST_OUTPKTS;
+    const by = dir === DIR_IN ? ST_INBYTES : ST_OUTBYTES;
+    ss[so + pk]++;
+    ss[so + by] += bytes;
+    ds[dso + pk]++;
+    ds[dso + by] += bytes;
   }
 }

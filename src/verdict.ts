@@ -12,11 +12,14 @@ export const V_DROP_NEIGH = 7; // RS MAC not resolved yet
 export const V_DROP_FRAGMENT = 8; // a later fragment of an untracked flow
 export const V_DROP_SEND = 9; // the emit failed
 export const V_DROP_DEST_GONE = 10; // the connection's real server was removed
-export const VERDICT_COUNT = 11;
+export const V_DROP_TOO_BIG = 11; // would exceed the path MTU once wrapped (TUN); DF packets got ICMP frag-needed
+export const V_DROP_LADDR = 12; // FullNAT: no free local address:port for the real server
+export const V_ICMP_FORWARDED = 13; // an ICMP error about a tracked connection, passed on rewritten
+export const VERDICT_COUNT = 14;
 
 export const VERDICT_NAMES: readonly string[] = [
   'forwarded', 'not-ours', 'arp', 'malformed', 'no-conn', 'no-dest', 'conn-table-full', 'neigh-unresolved',
-  'fragment', 'send-failed', 'dest-gone',
+  'fragment', 'send-failed', 'dest-gone', 'too-big', 'laddr-exhausted', 'icmp-forwarded',
 ];
 
 /** Parse errors are negative codes; their counters sit at index -code. */

@@ -5,6 +5,7 @@ import { socketPath } from '../control/protocol';
 import { Daemon } from '../daemon';
 import { InterfaceError } from '../io/interface-info';
 import { CaptureOpenError, PcapIo } from '../io/pcap-io';
+import { RawIpSender } from '../io/raw-ip';
 import { createLogger } from '../log';
 
 const USAGE = `Usage: lvsd --config FILE [--socket PATH] [--check]
@@ -57,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
   }
   let daemon: Daemon;
   try {
-    daemon = new Daemon(config, { socket: socketPath(opts.socket), log, makeIo: (iface, filter) => new PcapIo(iface, filter, (msg) => log.warn({ component: 'pcap' }, msg)) });
+    daemon = new Daemon(config, { socket: socketPath(opts.socket), log, makeIo: (iface, filter) => new PcapIo(iface, filter, (msg) => log.warn({ component: 'pcap' }, msg)),
+      makeIp: () => new RawIpSender(),
+    });
     await daemon.start();
   } catch (err) {
     if (err instanceof InterfaceError || err instanceof CaptureOpenError) {

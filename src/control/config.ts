@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { IPv4, Validator } from 'ip-num';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { forwarderNames } from '../forward';
+import { FORWARDERS, forwarderNames } from '../forward';
 import { schedulerNames } from '../sched';
 import { PROTO_TCP, PROTO_UDP, type Ipv4, type Proto } from '../service/types';
 
@@ -19,11 +19,14 @@ export interface ServiceConfig {
   vip: Ipv4;
   port: number;
   scheduler: string;
+  /** FullNAT local addresses (DPVS's laddr pool). */
+  localAddresses: Ipv4[];
   reals: RealServerConfig[];
 }
 
 export interface DaemonConfig {
-  interface: string;
+  /** Capture interfaces: where requests arrive and, for NAT, where replies come back. */
+  interfaces: string[];
   connMax: number;
   fence: { enabled: boolean; table: string };
   timeouts: { tcp: number; tcpfin: number; udp: number };
@@ -87,8 +90,13 @@ class Validator_ {
       if (seen.has(key)) this.fail(['services', i], 'duplicate service (same proto, vip and port as an earlier one)');
       seen.add(key);
     });
+    const ifRaw = Array.isArray(top.interface) ? top.interface : [top.interface];
+    if (ifRaw.length === 0) this.fail(['interface'], 'must name at least one interface');
+    const interfaces = ifRaw.map((v, i) =>
+      this.str(Array.isArray(top.interface) ? ['interface', i] : ['interface'], v, /^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name'));
+    if (new Set(interfaces).size !== interfaces.length) this.fail(['interface'], 'lists an interface twice');
     return {
-      interface: this.str(['interface'], top.interface, /^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name'),
+      interfaces,
       connMax: this.int(['conn_max'], top.conn_max ?? DEFAULT_CONN_MAX, 1, 1 << 24),
       fence: {
         enabled: this.bool(['fence', 'enabled'], fence.enabled ?? true),
@@ -105,7 +113,7 @@ class Validator_ {
 
   private service(p: Path, s: unknown): ServiceConfig {
     if (!isObject(s)) this.fail(p, 'must be a mapping');
-    this.onlyKeys(p, s, ['proto', 'vip', 'port', 'scheduler', 'reals']);
+    this.onlyKeys(p, s, ['proto', 'vip', 'port', 'scheduler', 'local_addresses', 'reals']);
     const protoName = s.proto ?? 'tcp';
     if (protoName !== 'tcp' && protoName !== 'udp') this.fail([...p, 'proto'], `must be tcp or udp, got ${show(protoName)}`);
     const port = this.int([...p, 'port'], s.port, 1, 65535);
@@ -121,7 +129,17 @@ class Validator_ {
       if (seen.has(`${r.ip}:${r.port}`)) this.fail([...p, 'reals', i], 'duplicate real server (same ip and port as an earlier one)');
       seen.add(`${r.ip}:${r.port}`);
     });
-    return { proto: protoName === 'udp' ? PROTO_UDP : PROTO_TCP, vip: this.ip([...p, 'vip'], s.vip), port, scheduler, reals };
+    const laddrsRaw = s.local_addresses ?? [];
+    if (!Array.isArray(laddrsRaw)) this.fail([...p, 'local_addresses'], 'must be a list of IPv4 addresses');
+    const localAddresses = laddrsRaw.map((a, i) => this.ip([...p, 'local_addresses', i], a));
+    const fullnatAt = reals.findIndex((r) => r.forward === 'fullnat');
+    if (fullnatAt >= 0 && localAddresses.length === 0) {
+      this.fail([...p, 'reals', fullnatAt, 'forward'], 'fullnat needs local_addresses on the service (the LIP pool)');
+    }
+    return {
+      proto: protoName === 'udp' ? PROTO_UDP : PROTO_TCP, vip: this.ip([...p, 'vip'], s.vip), port, scheduler,
+      localAddresses, reals,
+    };
   }
 
   private real(p: Path, r: unknown, vport: number): RealServerConfig {
@@ -132,8 +150,10 @@ class Validator_ {
       this.fail([...p, 'forward'], `unknown forwarding method ${show(forward)} (have: ${forwarderNames().join(', ')})`);
     }
     const port = this.int([...p, 'port'], r.port ?? vport, 1, 65535);
-    // ipvsadm forces the RS port to the service port for DR: the packet is not rewritten.
-    if (forward === 'dr' && port !== vport) this.fail([...p, 'port'], `DR cannot map ports: must equal the service port ${vport}, got ${port}`);
+    // ipvsadm forces the RS port to the service port for DR and TUN: the packet is not rewritten.
+    if (!FORWARDERS.find((f) => f.name === forward)!.mapsPorts && port !== vport) {
+      this.fail([...p, 'port'], `${forward.toUpperCase()} cannot map ports: must equal the service port ${vport}, got ${port}`);
+    }
     return { ip: this.ip([...p, 'ip'], r.ip), port, weight: this.int([...p, 'weight'], r.weight ?? 1, 0, 65535), forward };
   }
 

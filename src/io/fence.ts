@@ -1,26 +1,25 @@
 // The kernel fence. libpcap is a tap: the director's own kernel still sees every frame and would answer a
-// local VIP:port with RST. One nftables table, owned by the daemon, drops exactly what the daemon handles.
+// local VIP:port (or a FullNAT LIP:lport) with RST, or route a NAT reply un-rewritten. One nftables table,
+// owned by the daemon, drops exactly what the daemon handles, at ingress of each capture interface.
 // AF_PACKET taps run before netdev ingress, so capture still sees what the fence drops.
 import { execFileSync } from 'node:child_process';
-import { ipv4ToString } from '../packet/format';
-import { PROTO_UDP, type VirtualService } from '../service/types';
-
-export type FenceService = Pick<VirtualService, 'proto' | 'vip' | 'port'>;
+import { nftRule, ownedTraffic, type MatchService } from './matches';
 
 /** The whole table as one nft script: flushed and rebuilt in a single atomic transaction. */
-export function renderFence(table: string, iface: string, services: readonly FenceService[]): string {
-  const rules = services.map(
-    (s) => `    ip daddr ${ipv4ToString(s.vip)} ${s.proto === PROTO_UDP ? 'udp' : 'tcp'} dport ${s.port} counter drop`,
-  );
+export function renderFence(table: string, ifaces: readonly string[], services: readonly MatchService[]): string {
+  const rules = ownedTraffic(services).map((m) => `    ${nftRule(m)}`);
+  const chains = ifaces.flatMap((dev, i) => [
+    `  chain ingress${i} {`,
+    `    type filter hook ingress device "${dev}" priority -500; policy accept;`,
+    ...rules,
+    `  }`,
+  ]);
   return [
     // Declaring then deleting makes the delete safe when the table does not exist yet.
     `table netdev ${table} {}`,
     `delete table netdev ${table}`,
     `table netdev ${table} {`,
-    `  chain ingress {`,
-    `    type filter hook ingress device "${iface}" priority -500; policy accept;`,
-    ...rules,
-    `  }`,
+    ...chains,
     `}`,
     '',
   ].join('\n');
@@ -31,10 +30,10 @@ export function removeFenceScript(table: string): string {
 }
 
 export class Fence {
-  constructor(private readonly table: string, private readonly iface: string, private readonly run = runNft) {}
+  constructor(private readonly table: string, private readonly ifaces: readonly string[], private readonly run = runNft) {}
 
-  apply(services: readonly FenceService[]): void {
-    this.run(renderFence(this.table, this.iface, services));
+  apply(services: readonly MatchService[]): void {
+    this.run(renderFence(this.table, this.ifaces, services));
   }
 
   remove(): void {

@@ -1,8 +1,12 @@
-// In-memory PacketIo: tests push frames in and read what the pipeline emitted, with no wire at all.
+// In-memory PacketIo and IpSender: tests push frames in and read what the pipeline emitted, with no wire at all.
+import type { IpSender } from './ip-sender';
 import type { FrameSink, PacketIo } from './packet-io';
 
-export class MemoryIo implements PacketIo {
+export class MemoryIo implements PacketIo, IpSender {
+  /** Ethernet frames emitted (DR). */
   readonly sent: Buffer[] = [];
+  /** IPv4 packets handed to the kernel (TUN, NAT, FullNAT), with the destination they were routed to. */
+  readonly sentIp: { packet: Buffer; dst: number }[] = [];
   filter: string;
   private sink: FrameSink | null = null;
   private readonly rx = Buffer.alloc(65536);
@@ -27,6 +31,12 @@ export class MemoryIo implements PacketIo {
   send(buf: Uint8Array, len: number): boolean {
     if (this.failSends) return false;
     this.sent.push(Buffer.from(buf.subarray(0, len)));
+    return true;
+  }
+
+  sendIp(buf: Buffer, off: number, len: number, dst: number): boolean {
+    if (this.failSends) return false;
+    this.sentIp.push({ packet: Buffer.from(buf.subarray(off, off + len)), dst: dst >>> 0 });
     return true;
   }
 

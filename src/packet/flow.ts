@@ -31,6 +31,16 @@ export class Flow {
   dport = 0;
   tcpFlags = 0;
   icmpType = 0;
+  // For an ICMP error: the embedded (offending) packet, as far as it is quoted.
+  innerOff = 0;
+  innerProto = 0;
+  innerSrc = 0;
+  innerDst = 0;
+  innerL4Off = 0;
+  /** Bytes of the embedded L4 header present in this packet (8 guaranteed by RFC 792, often more). */
+  innerL4Len = 0;
+  innerSport = 0;
+  innerDport = 0;
 }
 
 // Parse results: >= 0 parsed (what kind), < 0 malformed (why). Numeric so nothing is allocated.
@@ -47,6 +57,27 @@ export const ERR_BAD_TOTLEN = -5;
 export const ERR_TRUNC_L4 = -6;
 export const ERR_BAD_TCP_DOFF = -7;
 export const ERR_TRUNC_ARP = -8;
+
+/** For an ICMP error in `f`: parse the quoted TCP/UDP packet's addresses and ports. False when absent or cut short. */
+export function parseIcmpInner(b: Uint8Array, f: Flow): boolean {
+  const ip = f.l4Off + ICMP_HLEN;
+  const end = f.l3Off + f.ipTotalLen;
+  if (ip + IPV4_MIN_HLEN > end || ipVersion(b, ip) !== 4) return false;
+  const hl = ipHeaderLen(b, ip);
+  if (hl < IPV4_MIN_HLEN || ipIsLaterFragment(ipFragWord(b, ip))) return false;
+  const l4 = ip + hl;
+  const proto = ipProto(b, ip);
+  if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || l4 + 8 > end) return false;
+  f.innerOff = ip;
+  f.innerProto = proto;
+  f.innerSrc = ipSrc(b, ip);
+  f.innerDst = ipDst(b, ip);
+  f.innerL4Off = l4;
+  f.innerL4Len = end - l4;
+  f.innerSport = (b[l4] << 8) | b[l4 + 1];
+  f.innerDport = (b[l4 + 2] << 8) | b[l4 + 3];
+  return true;
+}
 
 export const PARSE_ERROR_NAMES: Readonly<Record<number, string>> = {
   [ERR_TRUNC_ETH]: 'truncated-ethernet',

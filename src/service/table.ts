@@ -17,6 +17,8 @@ export interface ServiceSpec {
   vip: Ipv4;
   port: number;
   scheduler: string;
+  /** FullNAT local addresses. */
+  laddrs?: Ipv4[];
 }
 
 export interface DestSpec {
@@ -27,6 +29,8 @@ export interface DestSpec {
   fwdId: number;
   upperThreshold?: number;
   lowerThreshold?: number;
+  localAddr?: Ipv4;
+  mtu?: number;
 }
 
 export class ServiceTable {
@@ -83,6 +87,7 @@ export class ServiceTable {
     const id = freeIndex(this.services, this.maxServices, 'services');
     const svc: VirtualService = {
       id, proto: spec.proto, vip: spec.vip, port: spec.port, schedName: sched.name, dests: [],
+      laddrs: (spec.laddrs ?? []).map((a) => a | 0), laddrNext: 0, lportNext: 0,
       sched: { schedule: () => null, update: () => undefined },
     };
     svc.sched = sched.create(svc);
@@ -101,6 +106,7 @@ export class ServiceTable {
       id, svcId: svc.id, addr: spec.addr, port: spec.port, weight: spec.weight, forward: spec.forward,
       fwdId: spec.fwdId, activeConns: 0, inactConns: 0, upperThreshold: spec.upperThreshold ?? 0,
       lowerThreshold: spec.lowerThreshold ?? 0, overloaded: false, neighSlot: -1,
+      localAddr: (spec.localAddr ?? 0) | 0, mtu: spec.mtu ?? 1500,
     };
     this.dests[id] = rs;
     this.destStats.fill(0, id * ST_FIELDS, (id + 1) * ST_FIELDS);

@@ -27,6 +27,10 @@ export interface RealServer {
   overloaded: boolean;
   /** Neighbour slot holding the RS's MAC (DR), -1 until assigned. */
   neighSlot: number;
+  /** The director's address towards the RS (TUN's outer source; wire int32 form). */
+  localAddr: number;
+  /** MTU of the path to the RS (TUN: an inner packet gets this minus the outer header). */
+  mtu: number;
 }
 
 export interface VirtualService {
@@ -38,4 +42,8 @@ export interface VirtualService {
   sched: SchedulerInstance;
   /** In the order they were added, as the kernel's list (schedulers depend on it). */
   dests: RealServer[];
+  /** FullNAT local addresses (wire int32 form), and where the next allocation starts. */
+  laddrs: number[];
+  laddrNext: number;
+  lportNext: number;
 }

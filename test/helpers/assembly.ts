@@ -8,7 +8,7 @@ import { parseIpv4, parseMac } from '../../src/packet/format';
 import { Pipeline } from '../../src/pipeline';
 import { ServiceTable } from '../../src/service/table';
 import type { RealServer } from '../../src/service/types';
-import { serviceWith } from './services';
+import { serviceWith, type ServiceOpts } from './services';
 
 export const DIRECTOR_MAC = '02:00:00:00:00:0a';
 export const rsMac = (i: number): string => `02:00:00:00:00:${(0x0b + i).toString(16).padStart(2, '0')}`;
@@ -23,9 +23,11 @@ export interface Assembly {
   neigh: NeighbourTable;
 }
 
-export function assemble(opts: { scheduler?: string; weights?: number[]; connMax?: number; resolve?: boolean } = {}): Assembly {
+export function assemble(
+  opts: { scheduler?: string; weights?: number[]; connMax?: number; resolve?: boolean } & ServiceOpts = {},
+): Assembly {
   const services = new ServiceTable(16, 256);
-  const { rs } = serviceWith(opts.scheduler ?? 'rr', opts.weights ?? [1, 1], services);
+  const { rs } = serviceWith(opts.scheduler ?? 'rr', opts.weights ?? [1, 1], services, opts);
   const neigh = new NeighbourTable(256);
   const mac = new Uint8Array(6);
   rs.forEach((r, i) => {
@@ -39,8 +41,8 @@ export function assemble(opts: { scheduler?: string; weights?: number[]; connMax
   const io = new MemoryIo();
   const ifMac = new Uint8Array(6);
   parseMac(DIRECTOR_MAC, ifMac, 0);
-  pipeline = new Pipeline(services, conns, neigh, io, clock, defaultTimeouts(), ifMac);
-  io.start(pipeline);
+  pipeline = new Pipeline({ services, conns, neigh, clock, timeouts: defaultTimeouts(), ios: [io], ifMacs: ifMac, ip: io });
+  io.start(pipeline.sinks[0]);
   return { io, pipeline, conns, clock, rs, services, neigh };
 }
 

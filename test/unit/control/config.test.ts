@@ -26,11 +26,11 @@ function errorOf(text: string): ConfigError {
 describe('config', () => {
   it('parses YAML with ipvsadm defaults (port from the service, weight 1, dr)', () => {
     const c = parseConfig(GOOD);
-    expect(c.interface).toBe('eth0');
+    expect(c.interfaces).toEqual(['eth0']);
     expect(c.connMax).toBe(262144);
     expect(c.fence).toEqual({ enabled: true, table: 'userlvs' });
     expect(c.services).toEqual([{
-      proto: 6, vip: parseIpv4('10.0.0.100'), port: 80, scheduler: 'wrr',
+      proto: 6, vip: parseIpv4('10.0.0.100'), port: 80, scheduler: 'wrr', localAddresses: [],
       reals: [
         { ip: parseIpv4('10.0.0.11'), port: 80, weight: 3, forward: 'dr' },
         { ip: parseIpv4('10.0.0.12'), port: 80, weight: 1, forward: 'dr' },

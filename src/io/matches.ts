@@ -1,0 +1,54 @@
+// What the daemon owns on the wire, derived from the service table: one list that both the capture filter
+// (so lvsd sees it) and the kernel fence (so the kernel does not also act on it) are rendered from.
+import { FORWARDERS, forwarderId } from '../forward';
+import { LPORT_MAX, LPORT_MIN } from '../forward/fullnat';
+import { ipv4ToString } from '../packet/format';
+import { PROTO_UDP, type Proto, type VirtualService } from '../service/types';
+
+export interface Match {
+  /** Whether the address and ports are the packet's destination (requests, FullNAT replies) or source (NAT replies). */
+  side: 'dst' | 'src';
+  addr: number;
+  proto: Proto;
+  portLo: number;
+  portHi: number;
+}
+
+export type MatchService = Pick<VirtualService, 'proto' | 'vip' | 'port' | 'laddrs' | 'dests'>;
+
+export function ownedTraffic(services: readonly MatchService[]): Match[] {
+  const out: Match[] = [];
+  const seen = new Set<string>();
+  const add = (m: Match): void => {
+    const k = `${m.side}/${m.addr}/${m.proto}/${m.portLo}/${m.portHi}`;
+    if (!seen.has(k)) out.push(m);
+    seen.add(k);
+  };
+  const natId = forwarderId('nat');
+  for (const s of services) {
+    add({ side: 'dst', addr: s.vip >>> 0, proto: s.proto, portLo: s.port, portHi: s.port });
+    for (const d of s.dests) {
+      // NAT replies come from RIP:rport on their way to the client.
+      if (d.fwdId === natId) add({ side: 'src', addr: d.addr >>> 0, proto: s.proto, portLo: d.port, portHi: d.port });
+    }
+    // FullNAT replies come to LIP:lport.
+    if (s.dests.some((d) => FORWARDERS[d.fwdId]?.name === 'fullnat')) {
+      for (const l of s.laddrs) add({ side: 'dst', addr: l >>> 0, proto: s.proto, portLo: LPORT_MIN, portHi: LPORT_MAX });
+    }
+  }
+  return out;
+}
+
+const protoName = (p: Proto): string => (p === PROTO_UDP ? 'udp' : 'tcp');
+
+export function bpfTerm(m: Match): string {
+  const ports = m.portLo === m.portHi ? `port ${m.portLo}` : `portrange ${m.portLo}-${m.portHi}`;
+  return `(${m.side} host ${ipv4ToString(m.addr)} and ${protoName(m.proto)} ${m.side} ${ports})`;
+}
+
+export function nftRule(m: Match): string {
+  const ports = m.portLo === m.portHi ? `${m.portLo}` : `${m.portLo}-${m.portHi}`;
+  const a = m.side === 'dst' ? 'daddr' : 'saddr';
+  const p = m.side === 'dst' ? 'dport' : 'sport';
+  return `ip ${a} ${ipv4ToString(m.addr)} ${protoName(m.proto)} ${p} ${ports} counter drop`;
+}
