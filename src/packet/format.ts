@@ -5,9 +5,9 @@ export function ipv4ToString(a: number): string {
   return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
 }
 
-/** Parse dotted-quad IPv4 to uint32; returns -1 when it is not one. */
+/** Parse dotted-quad IPv4 to uint32; returns -1 when it is not one (leading zeros refused, as inet_pton does). */
 export function parseIpv4(s: string): number {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  const m = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/.exec(s);
   if (!m) return -1;
   let v = 0;
   for (let i = 1; i <= 4; i++) {
