@@ -10,12 +10,28 @@ LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # All generated lab files live under here, one directory per prefix.
 LAB_STATE_BASE=/run/userlvs-lab
 
-# The lab's fixed addressing plan (one L2 subnet on the sw bridge).
+# The lab's fixed addressing plan. Net A, 10.0.0.0/24 on bridge br0 in the switch namespace, is the
+# client-side LAN in every mode (and the only network in DR mode).
 LAB_SUBNET_LEN=24
 LAB_CLIENT_IP=10.0.0.2
 LAB_DIRECTOR_IP=10.0.0.10
 LAB_VIP=10.0.0.100
 LAB_PORT=80
+
+# The forwarding methods the lab can build a topology for.
+LAB_MODES=(dr tun nat fullnat)
+# Every RS also answers UDP on this port (scripts/lib/udp-name-server.py), and NAT/FullNAT add a
+# port-mapping service VIP:LAB_MAP_PORT -> RS:LAB_PORT.
+LAB_UDP_PORT=5353
+LAB_MAP_PORT=8080
+# Net B (bridge br1 in the switch namespace) holds the real servers in NAT, TUN and FullNAT modes.
+#   nat:         10.0.1.0/24, the director's eth1 (10.0.1.1) is the RS default gateway
+#   tun/fullnat: 10.0.2.0/24 behind a router (10.0.0.1 on net A, 10.0.2.1 on net B)
+LAB_NAT_GW_IP=10.0.1.1
+LAB_ROUTER_A_IP=10.0.0.1
+LAB_ROUTER_B_IP=10.0.2.1
+# FullNAT local addresses (LIPs) on the director's eth0, inside net A so the router reaches them on-link.
+LAB_LIPS=(10.0.0.200 10.0.0.201)
 
 LAB_TAG=${LAB_TAG:-lab}
 
@@ -41,11 +57,38 @@ lab_socket_path() {
   fi
 }
 
-# rsK's address: 10.0.0.(10+K); rs1 = 10.0.0.11.
+# rsK's address in DR mode: 10.0.0.(10+K); rs1 = 10.0.0.11.
 lab_rs_ip() { printf '10.0.0.%d\n' "$((10 + $1))"; }
 
-# Locally administered MACs whose last byte is the host's last IPv4 octet (easy to read in tcpdump).
-lab_mac_for_ip() { printf '02:00:00:00:00:%02x\n' "${1##*.}"; }
+lab_valid_mode() { [[ " ${LAB_MODES[*]} " == *" $1 "* ]]; }
+
+# rsK's address in mode $1: dr 10.0.0.(10+K), nat 10.0.1.(10+K), tun and fullnat 10.0.2.(10+K).
+lab_rs_ip_for() {
+  local mode=$1 k=$2
+  case $mode in
+    dr) lab_rs_ip "$k" ;;
+    nat) printf '10.0.1.%d\n' "$((10 + k))" ;;
+    tun|fullnat) printf '10.0.2.%d\n' "$((10 + k))" ;;
+    *) lab_die "unknown mode '$mode'" ;;
+  esac
+}
+
+# The RS default gateway in mode $1 (empty in DR: the RS answers on the shared LAN).
+lab_rs_gateway_for() {
+  case $1 in
+    nat) printf '%s\n' "$LAB_NAT_GW_IP" ;;
+    tun|fullnat) printf '%s\n' "$LAB_ROUTER_B_IP" ;;
+    *) printf '\n' ;;
+  esac
+}
+
+# Locally administered MACs ending in the host's last two IPv4 octets (easy to read in tcpdump):
+# 10.0.0.11 -> 02:00:00:00:00:0b, 10.0.2.11 -> 02:00:00:00:02:0b.
+lab_mac_for_ip() {
+  local o3=${1%.*}
+  o3=${o3##*.}
+  printf '02:00:00:00:%02x:%02x\n' "$o3" "${1##*.}"
+}
 
 # Existing namespaces that belong to the lab with prefix $1. Matches exact role names only, so
 # lab "lvs-" never claims namespaces of a lab "lvs-x-".
@@ -53,7 +96,7 @@ lab_existing_namespaces() {
   local p=$1 name
   while read -r name _; do
     [[ -n $name && $name == "$p"* ]] || continue
-    [[ ${name#"$p"} =~ ^(sw|client|director|rs[0-9]+)$ ]] && printf '%s\n' "$name"
+    [[ ${name#"$p"} =~ ^(sw|client|director|router|rs[0-9]+)$ ]] && printf '%s\n' "$name"
   done < <(ip netns list 2>/dev/null)
   return 0
 }
