@@ -17,7 +17,7 @@ import type { PacketIo } from './io/packet-io';
 import { routeTo } from './io/route';
 import type { Logger } from './log';
 import { writeArpRequest } from './packet/arp';
-import { ipv4ToString } from './packet/format';
+import { ipv4ToString, macToString } from './packet/format';
 import { Pipeline } from './pipeline';
 import { ServiceTable, ST_FIELDS } from './service/table';
 import { PARSE_ERROR_NAMES } from './packet/flow';
@@ -75,8 +75,8 @@ export class Daemon {
     }
     let pipeline: Pipeline | null = null;
     this.conns = new ConnTable(config.connMax, { onExpire: (c) => pipeline!.onExpire(c) });
-    const filter = captureFilter(this.services.list());
-    this.ios = config.interfaces.map((name) => opts.makeIo(name, filter));
+    const local = this.ifaces.flatMap((f) => f.addrs.map((a) => a.addr));
+    this.ios = this.ifaces.map((f) => opts.makeIo(f.name, captureFilter(this.services.list(), macToString(f.mac, 0), local)));
     this.ip = opts.makeIp();
     const ifMacs = new Uint8Array(6 * this.ifaces.length);
     this.ifaces.forEach((f, i) => ifMacs.set(f.mac, i * 6));
@@ -85,7 +85,7 @@ export class Daemon {
       ios: this.ios, ifMacs, ip: this.ip,
     });
     this.pipeline = pipeline;
-    this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interfaces);
+    this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interfaces, local);
     this.control = new ControlServer(opts.socket, { list: () => this.list(), status: () => this.status() }, this.log.child({ component: 'control' }));
   }
 
@@ -142,6 +142,7 @@ export class Daemon {
       connMax: this.conns.capacity,
       verdicts: named(VERDICT_NAMES, this.pipeline.verdicts, 1),
       parseErrors: named(PARSE_ERROR_NAMES, this.pipeline.parseErrors, -1),
+      capture: this.ios.map((io, i) => ({ interface: this.config.interfaces[i], ...io.health?.() })),
       neighbours: Array.from({ length: this.neigh.size }, (_, s) => ({
         ip: ipv4ToString(this.neigh.ips[s]), resolved: this.neigh.resolved[s] === 1,
       })),

@@ -6,8 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { nftRule, ownedTraffic, type MatchService } from './matches';
 
 /** The whole table as one nft script: flushed and rebuilt in a single atomic transaction. */
-export function renderFence(table: string, ifaces: readonly string[], services: readonly MatchService[]): string {
-  const rules = ownedTraffic(services).map((m) => `    ${nftRule(m)}`);
+export function renderFence(
+  table: string, ifaces: readonly string[], services: readonly MatchService[], local: readonly number[] = [],
+): string {
+  const rules = ownedTraffic(services, local).map((m) => `    ${nftRule(m)}`);
   const chains = ifaces.flatMap((dev, i) => [
     `  chain ingress${i} {`,
     `    type filter hook ingress device "${dev}" priority -500; policy accept;`,
@@ -30,10 +32,13 @@ export function removeFenceScript(table: string): string {
 }
 
 export class Fence {
-  constructor(private readonly table: string, private readonly ifaces: readonly string[], private readonly run = runNft) {}
+  constructor(
+    private readonly table: string, private readonly ifaces: readonly string[], private readonly local: readonly number[] = [],
+    private readonly run = runNft,
+  ) {}
 
   apply(services: readonly MatchService[]): void {
-    this.run(renderFence(this.table, this.ifaces, services));
+    this.run(renderFence(this.table, this.ifaces, services, this.local));
   }
 
   remove(): void {

@@ -12,11 +12,14 @@ export interface Match {
   proto: Proto;
   portLo: number;
   portHi: number;
+  /** Destinations this match leaves alone (the director's own addresses: its own connections to a RS). */
+  exceptDst?: readonly number[];
 }
 
 export type MatchService = Pick<VirtualService, 'proto' | 'vip' | 'port' | 'laddrs' | 'dests'>;
 
-export function ownedTraffic(services: readonly MatchService[]): Match[] {
+/** `local`: the director's own addresses, whose traffic from a NAT real server is the director's, not a reply. */
+export function ownedTraffic(services: readonly MatchService[], local: readonly number[] = []): Match[] {
   const out: Match[] = [];
   const seen = new Set<string>();
   const add = (m: Match): void => {
@@ -29,7 +32,9 @@ export function ownedTraffic(services: readonly MatchService[]): Match[] {
     add({ side: 'dst', addr: s.vip >>> 0, proto: s.proto, portLo: s.port, portHi: s.port });
     for (const d of s.dests) {
       // NAT replies come from RIP:rport on their way to the client.
-      if (d.fwdId === natId) add({ side: 'src', addr: d.addr >>> 0, proto: s.proto, portLo: d.port, portHi: d.port });
+      if (d.fwdId === natId) {
+        add({ side: 'src', addr: d.addr >>> 0, proto: s.proto, portLo: d.port, portHi: d.port, exceptDst: local.map((a) => a >>> 0) });
+      }
     }
     // FullNAT replies come to LIP:lport.
     if (s.dests.some((d) => FORWARDERS[d.fwdId]?.name === 'fullnat')) {
@@ -43,12 +48,15 @@ const protoName = (p: Proto): string => (p === PROTO_UDP ? 'udp' : 'tcp');
 
 export function bpfTerm(m: Match): string {
   const ports = m.portLo === m.portHi ? `port ${m.portLo}` : `portrange ${m.portLo}-${m.portHi}`;
-  return `(${m.side} host ${ipv4ToString(m.addr)} and ${protoName(m.proto)} ${m.side} ${ports})`;
+  const except = (m.exceptDst ?? []).map((a) => ` and not dst host ${ipv4ToString(a)}`).join('');
+  return `(${m.side} host ${ipv4ToString(m.addr)} and ${protoName(m.proto)} ${m.side} ${ports}${except})`;
 }
 
 export function nftRule(m: Match): string {
   const ports = m.portLo === m.portHi ? `${m.portLo}` : `${m.portLo}-${m.portHi}`;
   const a = m.side === 'dst' ? 'daddr' : 'saddr';
   const p = m.side === 'dst' ? 'dport' : 'sport';
-  return `ip ${a} ${ipv4ToString(m.addr)} ${protoName(m.proto)} ${p} ${ports} counter drop`;
+  const ex = m.exceptDst ?? [];
+  const except = ex.length === 0 ? '' : ` ip daddr != { ${ex.map(ipv4ToString).join(', ')} }`;
+  return `ip ${a} ${ipv4ToString(m.addr)}${except} ${protoName(m.proto)} ${p} ${ports} counter drop`;
 }

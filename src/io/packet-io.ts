@@ -13,4 +13,6 @@ export interface PacketIo {
   /** Replace the capture filter (BPF syntax). */
   setFilter(filter: string): void;
   close(): void;
+  /** Counters for status: frames whose handler threw (never expected), and the last such error. */
+  health?(): { handlerErrors: number; lastHandlerError: string | null };
 }

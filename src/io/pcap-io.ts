@@ -58,6 +58,11 @@ export class PcapIo implements PacketIo {
     this.sink = null;
   }
 
+  health(): { handlerErrors: number; lastHandlerError: string | null } {
+    const e = this.lastHandlerError;
+    return { handlerErrors: this.handlerErrors, lastHandlerError: e === null ? null : String((e as Error).stack ?? e) };
+  }
+
   stats(): { received: number; dropped: number; ifdropped: number } {
     const st = this.session?.stats() as { ps_recv: number; ps_drop: number; ps_ifdrop: number } | undefined;
     return { received: st?.ps_recv ?? 0, dropped: st?.ps_drop ?? 0, ifdropped: st?.ps_ifdrop ?? 0 };
