@@ -43,8 +43,10 @@ describe.skipIf(skip !== null)(title('DR lab, rr over 2 RS'), () => {
 
   it('the requests went through lvsd: its table holds the 100 connections, closed (inactive)', () => {
     const r = lvsadm(['-L', '-n'], socket);
-    const rows = r.out.split('\n').filter((l) => l.startsWith('  -> 10.'));
-    const counts = rows.map((l) => l.trim().split(/\s+/).slice(4, 6).map(Number));
+    // The TCP service's rows: they follow its "TCP  10.0.0.100:80" line.
+    const lines = r.out.split('\n');
+    const at = lines.indexOf('TCP  10.0.0.100:80 rr');
+    const counts = lines.slice(at + 1, at + 3).map((l) => l.trim().split(/\s+/).slice(4, 6).map(Number));
     expect(counts).toEqual([[0, 50], [0, 50]]);
   });
 
