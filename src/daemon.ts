@@ -21,7 +21,12 @@ import { ipv4ToString, macToString } from './packet/format';
 import { Pipeline } from './pipeline';
 import { ServiceTable, ST_FIELDS } from './service/table';
 import { PARSE_ERROR_NAMES } from './packet/flow';
-import { VERDICT_NAMES } from './verdict';
+import {
+  V_DROP_LADDR, V_DROP_NEIGH, V_DROP_NO_DEST, V_DROP_SEND, V_DROP_TABLE_FULL, V_DROP_TOO_BIG, VERDICT_NAMES,
+} from './verdict';
+
+/** Drops an operator must hear about (once a second at most, with how many), not only find in counters. */
+const LOGGED_DROPS = [V_DROP_LADDR, V_DROP_TABLE_FULL, V_DROP_NO_DEST, V_DROP_SEND, V_DROP_TOO_BIG, V_DROP_NEIGH];
 
 const MAX_SERVICES = 1024;
 const MAX_DESTS = 16384;
@@ -56,6 +61,7 @@ export class Daemon {
   private tick: NodeJS.Timeout | null = null;
   private readonly startedAt = process.hrtime.bigint();
   private readonly arpFrame = Buffer.alloc(64);
+  private readonly droppedSeen = new Float64Array(LOGGED_DROPS.length);
 
   constructor(readonly config: DaemonConfig, opts: DaemonOptions) {
     this.log = opts.log;
@@ -153,6 +159,17 @@ export class Daemon {
     this.clock.now = 1 + Number((process.hrtime.bigint() - this.startedAt) / 1_000_000_000n);
     this.conns.advance(this.clock.now);
     this.refreshNeighbours(this.clock.now % NEIGH_REFRESH_S === 0);
+    this.logDrops();
+  }
+
+  private logDrops(): void {
+    LOGGED_DROPS.forEach((v, i) => {
+      const n = this.pipeline.verdicts[v];
+      if (n > this.droppedSeen[i]) {
+        this.log.warn({ reason: VERDICT_NAMES[v], count: n - this.droppedSeen[i], total: n }, 'packets dropped');
+        this.droppedSeen[i] = n;
+      }
+    });
   }
 
   /** Ask for every RS MAC and wait (bounded) until all answer; what stays unresolved is retried each tick. */

@@ -6,9 +6,13 @@ import { countBy, inNs, labDown, labStatus, labUnavailable, labUp, lvsadm, ROOT,
 
 const skip = labUnavailable();
 
-/** n UDP requests to VIP:5353, each from a fresh source port; one answer line (RS name or FAIL) per request. */
+/**
+ * n UDP requests to VIP:5353, each from its own source port (20001..): an ephemeral port the OS happened to reuse
+ * would be the same connection, as in IPVS, and go to the same RS. One answer line (RS name or FAIL) per request.
+ */
 function udpLoop(prefix: string, n: number): string[] {
-  return inNs(`${prefix}client`, `${SCAPY_PYTHON} ${ROOT}/scripts/lib/udp-ask.py 10.0.0.100 5353 --count ${n} || true`).trim().split('\n');
+  return inNs(`${prefix}client`, `${SCAPY_PYTHON} ${ROOT}/scripts/lib/udp-ask.py 10.0.0.100 5353 --count ${n} --sport-base 20000 || true`)
+    .trim().split('\n');
 }
 
 function curlLoop(prefix: string, n: number, port = 80): string[] {
@@ -68,6 +72,30 @@ describe.each(MODES)('$mode lab', ({ mode, label, sees, mapped }) => {
 
   it.skipIf(!run || !mapped)('port mapping: VIP:8080 reaches the RSs on port 80', () => {
     expect(countBy(curlLoop(prefix, 10, 8080))).toEqual({ rs1: 5, rs2: 5 });
+  });
+
+  // Last: it stops rs1's UDP server. Its kernel then answers port-unreachable, which only reaches the
+  // client through the director (NAT, FullNAT), rewritten to quote the client's own packet to the VIP.
+  it.skipIf(!run || !mapped)('an ICMP port-unreachable from the RS reaches the client as a refusal', async () => {
+    const state = labStatus(prefix) as { rs: { udpPid: number }[] };
+    process.kill(state.rs[0].udpPid, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    const { request } = await import('../../src/control/client');
+    const icmpForwarded = async (): Promise<number> =>
+      ((await request(socketOf(prefix), 'status')) as { verdicts: Record<string, number> }).verdicts['icmp-forwarded'];
+    const before = await icmpForwarded();
+    const ask = `import socket
+out = []
+for i in range(2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2); s.connect(('10.0.0.100', 5353))
+    s.send(b'who?')
+    try: out.append(s.recv(100).decode().strip())
+    except ConnectionRefusedError: out.append('REFUSED')
+    except socket.timeout: out.append('TIMEOUT')
+print(' '.join(sorted(out)))`;
+    const got = inNs(`${prefix}client`, `${SCAPY_PYTHON} -c "${ask.replace(/"/g, '\\"')}"`).trim();
+    expect(got).toBe('REFUSED rs2');
+    expect(await icmpForwarded()).toBe(before + 1);
   });
 });
 
