@@ -2,6 +2,7 @@
 // reads dests by index. Packet/byte counters are typed arrays so counting never allocates.
 import { LvsError } from '../control/errors';
 import { findScheduler } from '../sched';
+import { defaultSchedEnv, type SchedEnv } from '../sched/scheduler';
 import type { Ipv4, Proto, RealServer, VirtualService } from './types';
 
 /** Counter fields per service and per real server, as ipvsadm --stats shows them. */
@@ -19,6 +20,8 @@ export interface ServiceSpec {
   scheduler: string;
   /** FullNAT local addresses. */
   laddrs?: Ipv4[];
+  schedFlags?: number;
+  mhTableSize?: number;
 }
 
 export interface DestSpec {
@@ -46,7 +49,7 @@ export class ServiceTable {
   private idxSvc = new Int32Array(16);
   private idxMask = 15;
 
-  constructor(readonly maxServices: number, readonly maxDests: number) {
+  constructor(readonly maxServices: number, readonly maxDests: number, readonly schedEnv: SchedEnv = defaultSchedEnv) {
     this.svcStats = new Float64Array(maxServices * ST_FIELDS);
     this.destStats = new Float64Array(maxDests * ST_FIELDS);
     this.idxKey.fill(-1);
@@ -88,9 +91,10 @@ export class ServiceTable {
     const svc: VirtualService = {
       id, proto: spec.proto, vip: spec.vip, port: spec.port, schedName: sched.name, dests: [],
       laddrs: (spec.laddrs ?? []).map((a) => a | 0), laddrNext: 0, lportNext: 0,
+      schedFlags: spec.schedFlags ?? 0, mhTableSize: spec.mhTableSize ?? 4093,
       sched: { schedule: () => null, update: () => undefined },
     };
-    svc.sched = sched.create(svc);
+    svc.sched = sched.create(svc, this.schedEnv);
     this.services[id] = svc;
     this.svcStats.fill(0, id * ST_FIELDS, (id + 1) * ST_FIELDS);
     this.reindex();

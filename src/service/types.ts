@@ -40,6 +40,10 @@ export interface VirtualService {
   readonly port: number;
   schedName: string;
   sched: SchedulerInstance;
+  /** Scheduler flags (SCHED_FLAG_1..3 in sched/scheduler.ts: sh-fallback, sh-port, mh-fallback, mh-port). */
+  schedFlags: number;
+  /** Maglev lookup table size (a prime: 251..131071, the kernel's default 4093; Katran uses 65537). */
+  mhTableSize: number;
   /** In the order they were added, as the kernel's list (schedulers depend on it). */
   dests: RealServer[];
   /** FullNAT local addresses (wire int32 form), and where the next allocation starts. */
