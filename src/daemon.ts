@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { Clock } from './clock';
 import type { DaemonConfig } from './control/config';
 import { ControlServer } from './control/server';
+import { ServiceControl } from './control/service-control';
+import { S_ESTABLISHED, S_FIN_WAIT, S_UDP } from './conn/tcp-state';
+import type { RealServer } from './service/types';
 import type { ListResult, ServiceView } from './control/protocol';
 import { ConnTable } from './conn/table';
 import { defaultTimeouts, setTimeouts } from './conn/timeouts';
@@ -57,6 +60,8 @@ export class Daemon {
   private readonly ip: IpSender;
   private readonly fence: Fence | null;
   private readonly control: ControlServer;
+  private readonly ctl: ServiceControl;
+  private readonly localAddrs: number[];
   private readonly log: Logger;
   private tick: NodeJS.Timeout | null = null;
   private readonly startedAt = process.hrtime.bigint();
@@ -68,20 +73,19 @@ export class Daemon {
     this.ifaces = config.interfaces.map(readInterface);
     setTimeouts(this.timeouts, config.timeouts.tcp, config.timeouts.tcpfin, config.timeouts.udp);
     for (const s of config.services) {
-      const svc = this.services.addService({ proto: s.proto, vip: s.vip, port: s.port, scheduler: s.scheduler, laddrs: s.localAddresses });
+      const svc = this.services.addService({
+        proto: s.proto, vip: s.vip, port: s.port, scheduler: s.scheduler, laddrs: s.localAddresses,
+        persistTimeout: s.persistent, netmask: s.netmask, schedFlags: s.schedFlags, mhTableSize: s.mhTableSize,
+      });
       for (const r of s.reals) {
-        const route = routeTo(r.ip);
-        const rs = this.services.addDest(svc, {
-          addr: r.ip, port: r.port, weight: r.weight, forward: r.forward, fwdId: forwarderId(r.forward),
-          localAddr: route?.src || sourceFor(this.ifaces[0], r.ip), mtu: route?.mtu ?? 1500,
-        });
-        // Only DR writes L2 headers itself; the other methods let the kernel resolve the next hop.
-        if (r.forward === 'dr') rs.neighSlot = this.neigh.slotFor(r.ip);
+        const rs = this.services.addDest(svc, { addr: r.ip, port: r.port, weight: r.weight, forward: r.forward, fwdId: forwarderId(r.forward) });
+        this.prepareDest(rs);
       }
     }
     let pipeline: Pipeline | null = null;
     this.conns = new ConnTable(config.connMax, { onExpire: (c) => pipeline!.onExpire(c) });
     const local = this.ifaces.flatMap((f) => f.addrs.map((a) => a.addr));
+    this.localAddrs = local;
     this.ios = this.ifaces.map((f) => opts.makeIo(f.name, captureFilter(this.services.list(), macToString(f.mac, 0), local)));
     this.ip = opts.makeIp();
     const ifMacs = new Uint8Array(6 * this.ifaces.length);
@@ -92,7 +96,48 @@ export class Daemon {
     });
     this.pipeline = pipeline;
     this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interfaces, local);
-    this.control = new ControlServer(opts.socket, { list: () => this.list(), status: () => this.status() }, this.log.child({ component: 'control' }));
+    this.ctl = new ServiceControl({
+      services: this.services, conns: this.conns, pipeline: this.pipeline, timeouts: this.timeouts,
+      now: () => this.clock.now, prepareDest: (rs) => this.prepareDest(rs), changed: () => this.changed(),
+    });
+    const edit = (fn: (a: Record<string, unknown>) => void) => (a: Record<string, unknown>) => {
+      fn.call(this.ctl, a);
+      this.log.info({ change: a }, 'service table changed');
+      return null;
+    };
+    this.control = new ControlServer(opts.socket, {
+      list: () => this.list(),
+      status: () => this.status(),
+      timeouts: () => ({ tcp: this.timeouts[S_ESTABLISHED], tcpfin: this.timeouts[S_FIN_WAIT], udp: this.timeouts[S_UDP] }),
+      addService: edit(this.ctl.addService),
+      editService: edit(this.ctl.editService),
+      deleteService: edit(this.ctl.deleteService),
+      clear: edit(this.ctl.clear),
+      addDest: edit(this.ctl.addDest),
+      editDest: edit(this.ctl.editDest),
+      deleteDest: edit(this.ctl.deleteDest),
+      setTimeouts: edit(this.ctl.setTimeouts),
+      zero: edit(this.ctl.zero),
+    }, this.log.child({ component: 'control' }));
+  }
+
+  /** A real server about to carry traffic: the route towards it (TUN's source, path MTU) and its MAC (DR). */
+  private prepareDest(rs: RealServer): void {
+    const route = routeTo(rs.addr);
+    rs.localAddr = (route?.src || sourceFor(this.ifaces[0], rs.addr)) | 0;
+    rs.mtu = route?.mtu ?? 1500;
+    // Only DR writes L2 headers itself; the other methods let the kernel resolve the next hop.
+    if (rs.forward === 'dr') {
+      rs.neighSlot = this.neigh.slotFor(rs.addr);
+      if (this.tick !== null) this.refreshNeighbours(false);
+    }
+  }
+
+  /** The service table changed: the capture filters and the fence follow it. */
+  private changed(): void {
+    const list = this.services.list();
+    this.ios.forEach((io, i) => io.setFilter(captureFilter(list, macToString(this.ifaces[i].mac, 0), this.localAddrs)));
+    this.fence?.apply(list);
   }
 
   async start(): Promise<void> {
@@ -130,9 +175,12 @@ export class Daemon {
     const stats = (arr: Float64Array, id: number): number[] => Array.from(arr.subarray(id * ST_FIELDS, (id + 1) * ST_FIELDS));
     const services: ServiceView[] = this.services.list().map((s) => ({
       proto: s.proto, vip: s.vip, port: s.port, scheduler: s.schedName, stats: stats(this.services.svcStats, s.id),
+      flags: s.schedFlags, persistent: s.persistTimeout, netmask: s.netmask,
       dests: s.dests.map((d) => ({
         addr: d.addr, port: d.port, forward: d.forward, weight: d.weight, activeConns: d.activeConns,
-        inactConns: d.inactConns, stats: stats(this.services.destStats, d.id),
+        inactConns: d.inactConns, persistConns: d.persistConns, uthreshold: d.upperThreshold, lthreshold: d.lowerThreshold,
+        stats: stats(this.services.destStats, d.id),
+        drain: d.drainDeadline > 0 ? { left: Math.max(0, d.drainDeadline - this.clock.now), open: this.ctl.openConns(d) } : undefined,
       })),
     }));
     return { version: '1.2.1', size: this.conns.hashSize, services };
@@ -158,6 +206,7 @@ export class Daemon {
   private onTick(): void {
     this.clock.now = 1 + Number((process.hrtime.bigint() - this.startedAt) / 1_000_000_000n);
     this.conns.advance(this.clock.now);
+    for (const rs of this.ctl.tickDrains()) this.log.info({ rs: `${ipv4ToString(rs.addr)}:${rs.port}` }, 'drained real server removed');
     this.refreshNeighbours(this.clock.now % NEIGH_REFRESH_S === 0);
     this.logDrops();
   }

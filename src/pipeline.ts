@@ -1,7 +1,7 @@
 // A frame's whole path, top to bottom: classify -> connection lookup (or schedule) -> state -> rewrite -> emit.
 // Nothing here allocates: offsets, numbers and preallocated tables only.
 import type { Clock } from './clock';
-import { ConnTable, DIR_IN, DIR_OUT } from './conn/table';
+import { ConnTable, DIR_IN, DIR_OUT, TEMPLATE_PROTO } from './conn/table';
 import { DIR_INPUT, DIR_INPUT_ONLY, DIR_OUTPUT, nextTcpState, S_ESTABLISHED, S_NONE, S_UDP } from './conn/tcp-state';
 import { FORWARDERS } from './forward';
 import type { ForwardContext } from './forward/forwarder';
@@ -13,7 +13,7 @@ import { isIcmpError } from './packet/icmp';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from './packet/ipv4';
 import { TCP_RST, TCP_SYN } from './packet/tcp';
 import { ServiceTable, ST_CONNS, ST_FIELDS, ST_INBYTES, ST_INPKTS, ST_OUTBYTES, ST_OUTPKTS } from './service/table';
-import type { RealServer } from './service/types';
+import type { RealServer, VirtualService } from './service/types';
 import {
   PARSE_ERROR_SLOTS, V_ARP, V_DROP_DEST_GONE, V_DROP_FRAGMENT, V_DROP_MALFORMED, V_DROP_NO_CONN, V_DROP_NO_DEST,
   V_DROP_TABLE_FULL, V_FORWARDED, V_ICMP_FORWARDED, V_NOT_OURS, VERDICT_COUNT,
@@ -22,6 +22,7 @@ import {
 /** Conn flag bits (ConnTable.flags). */
 export const CF_INACTIVE = 0x01; // counted in the RS's inactive connections
 export const CF_NO_OUTPUT = 0x02; // replies bypass the director (DR/TUN): the INPUT_ONLY state table applies
+export const CF_TEMPLATE = 0x04; // a persistence template, not a connection
 const FWD_SHIFT = 4; // the forwarder index sits in the high nibble
 const TX_SIZE = 65536 + 128;
 
@@ -124,16 +125,36 @@ export class Pipeline implements FrameSink, ForwardContext {
     return (e & 1) === DIR_IN ? fwd.request(this, b, f, c, rs) : fwd.reply(this, b, f, c, rs);
   }
 
-  /** Expiry hook for the connection table: settle the RS counters. */
-  onExpire(c: number): void {
-    const rs = this.services.dests[this.conns.dest[c]];
-    if (rs !== null && rs.svcId === this.conns.svc[c]) this.unbind(c, rs);
+  /**
+   * Expiry hook for the connection table: settle the counters, or keep a template that still controls
+   * connections for another persistence timeout (ip_vs_conn_expire's n_control rule).
+   */
+  onExpire(c: number): number {
+    const conns = this.conns;
+    if ((conns.flags[c] & CF_TEMPLATE) !== 0 && conns.nctl[c] > 0) {
+      return this.services.services[conns.svc[c]]?.persistTimeout || this.timeouts[S_NONE];
+    }
+    this.settle(c);
+    return 0;
   }
 
-  /** Drop a connection now (RS removed): counters settled, slot freed. */
+  /** Drop a connection or template now (RS or service removed): counters settled, slot freed. */
   release(c: number): void {
-    this.onExpire(c);
+    this.settle(c);
     this.conns.remove(c);
+  }
+
+  private settle(c: number): void {
+    const conns = this.conns;
+    const rs = this.services.dests[conns.dest[c]];
+    const live = rs !== null && rs.svcId === conns.svc[c];
+    if (conns.flags[c] & CF_TEMPLATE) {
+      if (live) rs.persistConns--;
+      return;
+    }
+    if (live) this.unbind(c, rs);
+    const t = conns.ctrl[c];
+    if (t >= 0 && conns.nctl[t] > 0) conns.nctl[t]--;
   }
 
   /** The connection's RS, or null (and the connection released) when it is gone: expire_nodest_conn=1. */
@@ -181,9 +202,17 @@ export class Pipeline implements FrameSink, ForwardContext {
     // A TCP connection starts only with a SYN that is not also a RST (tcp_conn_schedule).
     if (f.proto === IPPROTO_TCP && (f.tcpFlags & (TCP_SYN | TCP_RST)) !== TCP_SYN) return -V_DROP_NO_CONN;
     const svc = this.services.services[svcId]!;
-    const rs = svc.sched.schedule(f);
-    if (rs === null) return -V_DROP_NO_DEST;
     const conns = this.conns;
+    let tpl = -1;
+    let rs: RealServer | null;
+    if (svc.persistTimeout > 0) {
+      tpl = this.template(svc, f);
+      if (tpl < 0) return -tpl;
+      rs = this.services.dests[conns.dest[tpl]];
+    } else {
+      rs = svc.sched.schedule(f);
+    }
+    if (rs === null) return -V_DROP_NO_DEST;
     const c = conns.insert(f.proto, f.saddr, f.sport, f.daddr, f.dport, this.clock.now, this.timeouts[S_NONE]);
     if (c < 0) return -V_DROP_TABLE_FULL;
     conns.svc[c] = svcId;
@@ -197,10 +226,61 @@ export class Pipeline implements FrameSink, ForwardContext {
       conns.remove(c);
       return -refused;
     }
+    if (tpl >= 0) {
+      conns.ctrl[c] = tpl;
+      conns.nctl[tpl]++;
+      conns.touch(tpl, this.clock.now, svc.persistTimeout);
+    }
     rs.inactConns++;
+    this.checkOverload(rs);
     this.services.svcStats[svcId * ST_FIELDS + ST_CONNS]++;
     this.services.destStats[rs.id * ST_FIELDS + ST_CONNS]++;
     return c * 2 + DIR_IN;
+  }
+
+  /**
+   * ip_vs_sched_persist: the client network's template pins it to one RS. A valid template (its RS still in the
+   * service, even at weight 0: expire_quiescent_template=0) is reused; otherwise the scheduler picks and a
+   * template is made. Returns the template's slot, or -verdict.
+   */
+  private template(svc: VirtualService, f: Flow): number {
+    const conns = this.conns;
+    const snet = f.saddr & svc.netmask;
+    const tproto = f.proto | TEMPLATE_PROTO;
+    const e = conns.lookup(tproto, snet, 0, f.daddr, svc.port);
+    if (e >= 0) {
+      const t = e >>> 1;
+      const rs = this.services.dests[conns.dest[t]];
+      if (rs !== null && rs.svcId === svc.id) return t;
+      if (conns.nctl[t] === 0) this.release(t); // its RS is gone: a stale template
+    }
+    const rs = svc.sched.schedule(f);
+    if (rs === null) return -V_DROP_NO_DEST;
+    const t = conns.insert(tproto, snet, 0, f.daddr, svc.port, this.clock.now, svc.persistTimeout);
+    if (t < 0) return -V_DROP_TABLE_FULL;
+    conns.svc[t] = svc.id;
+    conns.dest[t] = rs.id;
+    conns.flags[t] = CF_TEMPLATE | (rs.fwdId << FWD_SHIFT);
+    rs.persistConns++;
+    return t;
+  }
+
+  /** The upper threshold (-x) marks a RS overloaded; schedulers skip it (ip_vs_bind_dest). */
+  private checkOverload(rs: RealServer): void {
+    if (rs.upperThreshold !== 0 && rs.activeConns + rs.inactConns >= rs.upperThreshold) rs.overloaded = true;
+  }
+
+  /** ...and it is cleared below -y, or below 3/4 of -x when -y is unset (ip_vs_unbind_dest). */
+  private checkUnderload(rs: RealServer): void {
+    if (!rs.overloaded) return;
+    const total = rs.activeConns + rs.inactConns;
+    if (rs.lowerThreshold !== 0) {
+      if (total < rs.lowerThreshold) rs.overloaded = false;
+    } else if (rs.upperThreshold !== 0) {
+      if (total * 4 < rs.upperThreshold * 3) rs.overloaded = false;
+    } else {
+      rs.overloaded = false;
+    }
   }
 
   private advanceState(c: number, e: number, rs: RealServer): void {
@@ -237,6 +317,7 @@ export class Pipeline implements FrameSink, ForwardContext {
   private unbind(c: number, rs: RealServer): void {
     if (this.conns.flags[c] & CF_INACTIVE) rs.inactConns--;
     else rs.activeConns--;
+    this.checkUnderload(rs);
   }
 
   private count(c: number, rs: RealServer, dir: number, bytes: number): void {

@@ -6,6 +6,8 @@
 // sequence, as DPVS hashes each connection twice.
 import { tupleHash } from './hash';
 
+/** Added to a template's protocol: templates live in the same table, keyed apart from every packet. */
+export const TEMPLATE_PROTO = 0x100;
 export const DIR_IN = 0;
 export const DIR_OUT = 1;
 const EMPTY = -1;
@@ -14,8 +16,11 @@ const NOT_LINKED = -1;
 export const WHEEL_SLOTS = 1024;
 
 export interface ConnExpiry {
-  /** Called once for each connection the wheel expires, before its slot is freed. */
-  onExpire(conn: number): void;
+  /**
+   * Called for each connection the wheel finds due. Returns 0 to let it go (its slot is freed), or a number of
+   * seconds to keep it that much longer (a persistence template that still controls connections).
+   */
+  onExpire(conn: number): number;
 }
 
 export class ConnTable {
@@ -23,13 +28,18 @@ export class ConnTable {
   count = 0;
 
   // Per connection.
-  readonly proto: Uint8Array;
+  /** IP protocol; persistence templates add TEMPLATE_PROTO so no packet's tuple ever matches one. */
+  readonly proto: Uint16Array;
   readonly state: Uint8Array;
   readonly flags: Uint8Array;
   readonly svc: Int32Array;
   readonly dest: Int32Array;
   readonly expires: Uint32Array;
   readonly inUse: Uint8Array;
+  /** A connection's persistence template, or -1 (ip_vs_control_add). */
+  readonly ctrl: Int32Array;
+  /** A template's count of connections it controls (n_control): it may not expire while > 0. */
+  readonly nctl: Uint32Array;
 
   // Per tuple entry (conn*2 + dir): the packet's own (src, sport, dst, dport) in that direction.
   // Addresses in the wire path's int32 form (packet/ipv4.ts).
@@ -56,13 +66,15 @@ export class ConnTable {
   constructor(capacity: number, private readonly expiry: ConnExpiry) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`connection table capacity ${capacity}`);
     this.capacity = capacity;
-    this.proto = new Uint8Array(capacity);
+    this.proto = new Uint16Array(capacity);
     this.state = new Uint8Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.svc = new Int32Array(capacity);
     this.dest = new Int32Array(capacity);
     this.expires = new Uint32Array(capacity);
     this.inUse = new Uint8Array(capacity);
+    this.ctrl = new Int32Array(capacity).fill(-1);
+    this.nctl = new Uint32Array(capacity);
     const entries = capacity * 2;
     this.tSrc = new Int32Array(entries);
     this.tDst = new Int32Array(entries);
@@ -92,7 +104,7 @@ export class ConnTable {
 
   /** Bytes held by the typed arrays: what a connection really costs. */
   get bytes(): number {
-    const arrays = [this.proto, this.state, this.flags, this.svc, this.dest, this.expires, this.inUse, this.tSrc,
+    const arrays = [this.proto, this.state, this.flags, this.svc, this.dest, this.expires, this.inUse, this.ctrl, this.nctl, this.tSrc,
       this.tDst, this.tSport, this.tDport, this.tHash, this.tHashed, this.buckets, this.nextFree, this.wheelHead,
       this.wheelNext, this.wheelPrev, this.wheelAt];
     return arrays.reduce((n, a) => n + a.byteLength, 0);
@@ -126,6 +138,8 @@ export class ConnTable {
     this.flags[c] = 0;
     this.svc[c] = -1;
     this.dest[c] = -1;
+    this.ctrl[c] = -1;
+    this.nctl[c] = 0;
     this.setTuple(c * 2 + DIR_IN, src, sport, dst, dport);
     this.tHashed[c * 2 + DIR_OUT] = 0;
     this.expires[c] = now + timeout;
@@ -172,9 +186,15 @@ export class ConnTable {
         const next = this.wheelNext[c];
         const t = this.expires[c];
         if (t <= this.wheelNow) {
-          this.expiry.onExpire(c);
-          this.remove(c);
-          expired++;
+          const keep = this.expiry.onExpire(c);
+          if (keep > 0) {
+            this.expires[c] = this.wheelNow + keep;
+            this.unlink(c);
+            this.link(c, this.wheelNow + keep);
+          } else {
+            this.remove(c);
+            expired++;
+          }
         } else if ((t & (WHEEL_SLOTS - 1)) !== slot || t - this.wheelNow >= WHEEL_SLOTS) {
           // Refreshed since it was linked (or a lap away): move it to its real second.
           this.unlink(c);

@@ -6,6 +6,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import { FORWARDERS, forwarderNames } from '../forward';
 import { schedulerNames } from '../sched';
 import { PROTO_TCP, PROTO_UDP, type Ipv4, type Proto } from '../service/types';
+import { DEFAULT_PERSISTENCE, SCHED_FLAG_NAMES } from './service-control';
 
 export interface RealServerConfig {
   ip: Ipv4;
@@ -21,6 +22,11 @@ export interface ServiceConfig {
   scheduler: string;
   /** FullNAT local addresses (DPVS's laddr pool). */
   localAddresses: Ipv4[];
+  /** Persistence timeout in seconds (0 = not persistent) and the client netmask (-p, -M). */
+  persistent: number;
+  netmask: Ipv4;
+  schedFlags: number;
+  mhTableSize: number;
   reals: RealServerConfig[];
 }
 
@@ -113,7 +119,7 @@ class Validator_ {
 
   private service(p: Path, s: unknown): ServiceConfig {
     if (!isObject(s)) this.fail(p, 'must be a mapping');
-    this.onlyKeys(p, s, ['proto', 'vip', 'port', 'scheduler', 'local_addresses', 'reals']);
+    this.onlyKeys(p, s, ['proto', 'vip', 'port', 'scheduler', 'local_addresses', 'persistent', 'netmask', 'sched_flags', 'mh_table_size', 'reals']);
     const protoName = s.proto ?? 'tcp';
     if (protoName !== 'tcp' && protoName !== 'udp') this.fail([...p, 'proto'], `must be tcp or udp, got ${show(protoName)}`);
     const port = this.int([...p, 'port'], s.port, 1, 65535);
@@ -136,9 +142,25 @@ class Validator_ {
     if (fullnatAt >= 0 && localAddresses.length === 0) {
       this.fail([...p, 'reals', fullnatAt, 'forward'], 'fullnat needs local_addresses on the service (the LIP pool)');
     }
+    const persistent = s.persistent === undefined || s.persistent === false ? 0
+      : s.persistent === true ? DEFAULT_PERSISTENCE : this.int([...p, 'persistent'], s.persistent, 1, 2678400);
+    const flagsRaw = s.sched_flags ?? [];
+    if (!Array.isArray(flagsRaw)) this.fail([...p, 'sched_flags'], 'must be a list of scheduler flags');
+    let schedFlags = 0;
+    flagsRaw.forEach((fl, i) => {
+      const bit = typeof fl === 'string' ? SCHED_FLAG_NAMES[fl] : undefined;
+      if (bit === undefined) this.fail([...p, 'sched_flags', i], `unknown scheduler flag ${show(fl)} (have: ${Object.keys(SCHED_FLAG_NAMES).join(', ')})`);
+      if ((fl.startsWith('sh-') && scheduler !== 'sh') || (fl.startsWith('mh-') && scheduler !== 'mh')) {
+        this.fail([...p, 'sched_flags', i], `${fl} needs scheduler ${fl.slice(0, 2)}`);
+      }
+      schedFlags |= bit;
+    });
+    const mhTableSize = this.int([...p, 'mh_table_size'], s.mh_table_size ?? 4093, 251, 131071);
+    if (!isPrime(mhTableSize)) this.fail([...p, 'mh_table_size'], `must be a prime (4093 is the kernel's default, 65537 Katran's), got ${mhTableSize}`);
     return {
       proto: protoName === 'udp' ? PROTO_UDP : PROTO_TCP, vip: this.ip([...p, 'vip'], s.vip), port, scheduler,
-      localAddresses, reals,
+      localAddresses, persistent, netmask: s.netmask === undefined ? 0xffffffff : this.ip([...p, 'netmask'], s.netmask),
+      schedFlags, mhTableSize, reals,
     };
   }
 
@@ -216,6 +238,11 @@ class Validator_ {
 function fieldName(p: Path): string {
   if (p.length === 0) return '(top)';
   return p.map((x, i) => (typeof x === 'number' ? `[${x}]` : i === 0 ? x : `.${x}`)).join('');
+}
+
+function isPrime(n: number): boolean {
+  for (let d = 2; d * d <= n; d++) if (n % d === 0) return false;
+  return n > 1;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

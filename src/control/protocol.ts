@@ -23,7 +23,12 @@ export interface DestView {
   weight: number;
   activeConns: number;
   inactConns: number;
+  persistConns?: number;
+  uthreshold?: number;
+  lthreshold?: number;
   stats: number[];
+  /** Present while the RS drains: seconds of grace left and connections still open. */
+  drain?: { left: number; open: number };
 }
 
 export interface ServiceView {
@@ -32,6 +37,10 @@ export interface ServiceView {
   port: number;
   scheduler: string;
   stats: number[];
+  /** Scheduler flags (0x08 flag-1, 0x10 flag-2, 0x20 flag-3); persistence timeout (0 = none); -M netmask. */
+  flags?: number;
+  persistent?: number;
+  netmask?: number;
   dests: DestView[];
 }
 

@@ -22,7 +22,15 @@ export interface ServiceSpec {
   laddrs?: Ipv4[];
   schedFlags?: number;
   mhTableSize?: number;
+  persistTimeout?: number;
+  netmask?: number;
 }
+
+/** What -E may change; absent fields stay. */
+export type ServiceEdit = Partial<Pick<ServiceSpec, 'scheduler' | 'schedFlags' | 'persistTimeout' | 'netmask' | 'mhTableSize' | 'laddrs'>>;
+
+/** What -e may change; absent fields stay. */
+export type DestEdit = Partial<Pick<DestSpec, 'weight' | 'forward' | 'fwdId' | 'upperThreshold' | 'lowerThreshold'>>;
 
 export interface DestSpec {
   addr: Ipv4;
@@ -92,6 +100,7 @@ export class ServiceTable {
       id, proto: spec.proto, vip: spec.vip, port: spec.port, schedName: sched.name, dests: [],
       laddrs: (spec.laddrs ?? []).map((a) => a | 0), laddrNext: 0, lportNext: 0,
       schedFlags: spec.schedFlags ?? 0, mhTableSize: spec.mhTableSize ?? 4093,
+      persistTimeout: spec.persistTimeout ?? 0, netmask: spec.netmask ?? 0xffffffff,
       sched: { schedule: () => null, update: () => undefined },
     };
     svc.sched = sched.create(svc, this.schedEnv);
@@ -109,7 +118,7 @@ export class ServiceTable {
     const rs: RealServer = {
       id, svcId: svc.id, addr: spec.addr, port: spec.port, weight: spec.weight, forward: spec.forward,
       fwdId: spec.fwdId, activeConns: 0, inactConns: 0, upperThreshold: spec.upperThreshold ?? 0,
-      lowerThreshold: spec.lowerThreshold ?? 0, overloaded: false, neighSlot: -1,
+      lowerThreshold: spec.lowerThreshold ?? 0, overloaded: false, neighSlot: -1, persistConns: 0, drainDeadline: 0,
       localAddr: (spec.localAddr ?? 0) | 0, mtu: spec.mtu ?? 1500,
     };
     this.dests[id] = rs;
@@ -117,6 +126,53 @@ export class ServiceTable {
     svc.dests.push(rs);
     svc.sched.update();
     return rs;
+  }
+
+  /** -E: scheduler, flags, persistence. A new scheduler starts fresh; connections keep their real servers. */
+  editService(svc: VirtualService, e: ServiceEdit): void {
+    const sched = e.scheduler === undefined ? null : findScheduler(e.scheduler);
+    if (e.scheduler !== undefined && !sched) throw new LvsError('ENOENT_SCHED', 'Scheduler or persistence engine not found');
+    if (e.schedFlags !== undefined) svc.schedFlags = e.schedFlags;
+    if (e.mhTableSize !== undefined) svc.mhTableSize = e.mhTableSize;
+    if (e.persistTimeout !== undefined) svc.persistTimeout = e.persistTimeout;
+    if (e.netmask !== undefined) svc.netmask = e.netmask;
+    if (e.laddrs !== undefined) svc.laddrs = e.laddrs.map((a) => a | 0);
+    if (sched) {
+      svc.schedName = sched.name;
+      svc.sched = sched.create(svc, this.schedEnv);
+    }
+    svc.sched.update();
+  }
+
+  /** -D: the service and its real servers leave the table (the caller expires their connections first). */
+  removeService(svc: VirtualService): void {
+    for (const d of svc.dests) this.dests[d.id] = null;
+    svc.dests = [];
+    this.services[svc.id] = null;
+    this.reindex();
+  }
+
+  /** -e: weight, forwarding method, thresholds. */
+  editDest(svc: VirtualService, rs: RealServer, e: DestEdit): void {
+    if (e.weight !== undefined) rs.weight = e.weight;
+    if (e.forward !== undefined && e.fwdId !== undefined) {
+      rs.forward = e.forward;
+      rs.fwdId = e.fwdId;
+    }
+    if (e.upperThreshold !== undefined) rs.upperThreshold = e.upperThreshold;
+    if (e.lowerThreshold !== undefined) rs.lowerThreshold = e.lowerThreshold;
+    svc.sched.update();
+  }
+
+  /** -d: the RS leaves its service (the caller expires its connections first, as expire_nodest_conn=1). */
+  removeDest(svc: VirtualService, rs: RealServer): void {
+    svc.dests = svc.dests.filter((d) => d !== rs);
+    this.dests[rs.id] = null;
+    svc.sched.update();
+  }
+
+  findDest(svc: VirtualService, addr: Ipv4, port: number): RealServer | null {
+    return svc.dests.find((d) => d.addr === addr && d.port === port) ?? null;
   }
 
   private reindex(): void {

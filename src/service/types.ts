@@ -25,6 +25,10 @@ export interface RealServer {
   upperThreshold: number;
   lowerThreshold: number;
   overloaded: boolean;
+  /** Persistence templates pointing at this RS (ipvsadm's PersistConn). */
+  persistConns: number;
+  /** Graceful drain: the coarse-clock second by which it is removed whatever remains, 0 when not draining. */
+  drainDeadline: number;
   /** Neighbour slot holding the RS's MAC (DR), -1 until assigned. */
   neighSlot: number;
   /** The director's address towards the RS (TUN's outer source; wire int32 form). */
@@ -44,6 +48,9 @@ export interface VirtualService {
   schedFlags: number;
   /** Maglev lookup table size (a prime: 251..131071, the kernel's default 4093; Katran uses 65537). */
   mhTableSize: number;
+  /** Persistence (-p): template timeout in seconds, 0 when not persistent; -M netmask (uint32) of the client. */
+  persistTimeout: number;
+  netmask: number;
   /** In the order they were added, as the kernel's list (schedulers depend on it). */
   dests: RealServer[];
   /** FullNAT local addresses (wire int32 form), and where the next allocation starts. */

@@ -4,7 +4,7 @@ import { ConnTable, DIR_IN, DIR_OUT, WHEEL_SLOTS } from '../../../src/conn/table
 const TCP = 6;
 
 function table(cap: number, expired: number[] = []): ConnTable {
-  return new ConnTable(cap, { onExpire: (c) => expired.push(c) });
+  return new ConnTable(cap, { onExpire: (c) => (expired.push(c), 0) });
 }
 
 describe('ConnTable', () => {

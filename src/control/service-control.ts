@@ -1,0 +1,266 @@
+// The live service table's edits, as ipvsadm's commands: each request is validated whole before anything
+// changes, then applied; established connections are untouched unless the command says otherwise
+// (removing a real server expires its connections, as expire_nodest_conn=1).
+import { IPv4, Validator } from 'ip-num';
+import type { ConnTable } from '../conn/table';
+import { setTimeouts } from '../conn/timeouts';
+import { S_CLOSE, S_CLOSE_WAIT, S_FIN_WAIT, S_LAST_ACK, S_TIME_WAIT } from '../conn/tcp-state';
+import { FORWARDERS, forwarderId } from '../forward';
+import { ipv4ToString } from '../packet/format';
+import { CF_TEMPLATE, type Pipeline } from '../pipeline';
+import { findScheduler } from '../sched';
+import { SCHED_FLAG_1, SCHED_FLAG_2, SCHED_FLAG_3 } from '../sched/scheduler';
+import type { DestSpec, ServiceTable } from '../service/table';
+import { PROTO_TCP, PROTO_UDP, type Proto, type RealServer, type VirtualService } from '../service/types';
+import { LvsError } from './errors';
+
+/** ipvsadm's -p without a value (libipvs IPVS_SVC_PERSISTENT_TIMEOUT). */
+export const DEFAULT_PERSISTENCE = 360;
+/** Grace time of a drain when none is given. */
+export const DEFAULT_DRAIN = 300;
+const MAX_TIMEOUT = 2678400; // 31 days, ipvsadm's limit
+
+export const SCHED_FLAG_NAMES: Record<string, number> = {
+  'flag-1': SCHED_FLAG_1, 'flag-2': SCHED_FLAG_2, 'flag-3': SCHED_FLAG_3,
+  'sh-fallback': SCHED_FLAG_1, 'sh-port': SCHED_FLAG_2, 'mh-fallback': SCHED_FLAG_1, 'mh-port': SCHED_FLAG_2,
+};
+
+export interface ControlParts {
+  services: ServiceTable;
+  conns: ConnTable;
+  pipeline: Pipeline;
+  timeouts: Uint32Array;
+  now(): number;
+  /** Prepare a new real server for the wire (route, neighbour slot). */
+  prepareDest(rs: RealServer): void;
+  /** The table changed: capture filter and fence follow. */
+  changed(): void;
+}
+
+type Args = Record<string, unknown>;
+
+export class ServiceControl {
+  constructor(private readonly p: ControlParts) {}
+
+  addService(a: Args): void {
+    const key = this.svcKey(a.svc);
+    const sched = this.scheduler(a.scheduler ?? 'wlc');
+    const flags = this.flags(a.flags, sched);
+    const persist = this.persistence(a);
+    const laddrs = this.addrList(a.laddrs, 'laddrs');
+    if (!persist.timeout && key.port === 0) throw new LvsError('EINVAL', 'Zero port specified for non-persistent service');
+    this.p.services.addService({
+      proto: key.proto, vip: key.vip, port: key.port, scheduler: sched, schedFlags: flags,
+      persistTimeout: persist.timeout, netmask: persist.netmask, laddrs,
+    });
+    this.p.changed();
+  }
+
+  /** Fields absent from the request stay as they are (lvsadm sends ipvsadm's full set, defaults included). */
+  editService(a: Args): void {
+    const svc = this.service(a.svc, 'No such service');
+    const sched = a.scheduler === undefined ? svc.schedName : this.scheduler(a.scheduler);
+    const flags = a.flags === undefined ? undefined : this.flags(a.flags, sched);
+    const persist = a.persistent === undefined && a.netmask === undefined ? undefined : this.persistence(a);
+    const laddrs = a.laddrs === undefined ? undefined : this.addrList(a.laddrs, 'laddrs');
+    this.p.services.editService(svc, {
+      scheduler: a.scheduler === undefined ? undefined : sched, schedFlags: flags, persistTimeout: persist?.timeout,
+      netmask: persist?.netmask, laddrs,
+    });
+    this.p.changed();
+  }
+
+  deleteService(a: Args): void {
+    const svc = this.service(a.svc, 'No such service');
+    this.expireWhere((c) => this.p.conns.svc[c] === svc.id);
+    this.p.services.removeService(svc);
+    this.p.changed();
+  }
+
+  clear(): void {
+    for (const svc of this.p.services.list()) this.deleteService({ svc: { proto: svc.proto === PROTO_UDP ? 'udp' : 'tcp', addr: ipv4ToString(svc.vip), port: svc.port } });
+  }
+
+  addDest(a: Args): void {
+    const svc = this.service(a.svc, 'Service not defined');
+    const d = this.destKey(a.dest, svc);
+    const spec = this.destSpec(a, svc, d.port, null);
+    if (this.p.services.findDest(svc, d.addr, d.port)) throw new LvsError('EEXIST', 'Destination already exists');
+    const rs = this.p.services.addDest(svc, { addr: d.addr, port: d.port, ...spec } as DestSpec);
+    this.p.prepareDest(rs);
+    this.p.changed();
+  }
+
+  editDest(a: Args): void {
+    const svc = this.service(a.svc, 'Service not defined');
+    const d = this.destKey(a.dest, svc);
+    const rs = this.p.services.findDest(svc, d.addr, d.port);
+    if (!rs) throw new LvsError('ENOENT', 'No such destination');
+    const spec = this.destSpec(a, svc, d.port, rs);
+    const drain = a.drain === undefined ? null : this.seconds(a.drain, 'drain', DEFAULT_DRAIN);
+    if (drain !== null && (spec.weight ?? rs.weight) !== 0) throw new LvsError('EINVAL', '--drain needs -w 0 (a drained server takes no new connections)');
+    this.p.services.editDest(svc, rs, spec);
+    if (drain !== null) rs.drainDeadline = this.p.now() + drain;
+    else if (rs.weight > 0) rs.drainDeadline = 0; // a weight back above 0 cancels a drain
+    this.p.changed();
+  }
+
+  deleteDest(a: Args): void {
+    const svc = this.service(a.svc, 'Service not defined');
+    const d = this.destKey(a.dest, svc);
+    const rs = this.p.services.findDest(svc, d.addr, d.port);
+    if (!rs) throw new LvsError('ENOENT', 'No such destination');
+    if (a.graceful !== undefined) {
+      const grace = this.seconds(a.graceful, 'graceful', DEFAULT_DRAIN);
+      this.p.services.editDest(svc, rs, { weight: 0 });
+      rs.drainDeadline = this.p.now() + grace;
+      return;
+    }
+    this.removeDest(svc, rs);
+  }
+
+  setTimeouts(a: Args): void {
+    const [tcp, tcpfin, udp] = ['tcp', 'tcpfin', 'udp'].map((k) => this.int(a[k], k, 0, MAX_TIMEOUT));
+    setTimeouts(this.p.timeouts, tcp, tcpfin, udp);
+  }
+
+  zero(a: Args): void {
+    const svcs = a.svc === undefined ? this.p.services.list() : [this.service(a.svc, 'No such service')];
+    const t = this.p.services;
+    for (const s of svcs) {
+      t.svcStats.fill(0, s.id * 5, s.id * 5 + 5);
+      for (const d of s.dests) t.destStats.fill(0, d.id * 5, d.id * 5 + 5);
+    }
+  }
+
+  /**
+   * Once a second: draining real servers leave when their last open connection has ended (closing ones do not
+   * hold them) or their grace time is up, whichever comes first.
+   */
+  tickDrains(): RealServer[] {
+    const draining = this.p.services.dests.filter((d): d is RealServer => d !== null && d.drainDeadline > 0);
+    const removed: RealServer[] = [];
+    for (const rs of draining) {
+      if (this.openConns(rs) === 0 || this.p.now() >= rs.drainDeadline) {
+        const svc = this.p.services.services[rs.svcId]!;
+        this.removeDest(svc, rs);
+        removed.push(rs);
+      }
+    }
+    return removed;
+  }
+
+  /** Connections of a RS that are not closing (a draining RS waits for these). */
+  openConns(rs: RealServer): number {
+    const t = this.p.conns;
+    let n = 0;
+    t.forEach((c) => {
+      if (t.dest[c] === rs.id && (t.flags[c] & CF_TEMPLATE) === 0 && !CLOSING.has(t.state[c])) n++;
+    });
+    return n;
+  }
+
+  private removeDest(svc: VirtualService, rs: RealServer): void {
+    this.expireWhere((c) => this.p.conns.dest[c] === rs.id);
+    this.p.services.removeDest(svc, rs);
+    this.p.changed();
+  }
+
+  /** Release matching connections first, then templates (which the connections reference). */
+  private expireWhere(match: (c: number) => boolean): void {
+    const t = this.p.conns;
+    const conns: number[] = [];
+    const templates: number[] = [];
+    t.forEach((c) => {
+      if (match(c)) ((t.flags[c] & CF_TEMPLATE) !== 0 ? templates : conns).push(c);
+    });
+    for (const c of conns) this.p.pipeline.release(c);
+    for (const c of templates) this.p.pipeline.release(c);
+  }
+
+  private destSpec(a: Args, svc: VirtualService, port: number, current: RealServer | null): Partial<DestSpec> {
+    const forward = a.forward === undefined ? (current ? undefined : 'dr') : String(a.forward);
+    if (forward !== undefined && forwarderId(forward) < 0) throw new LvsError('EINVAL', `unknown forwarding method ${forward}`);
+    const fwd = forward ?? current!.forward;
+    if (!FORWARDERS[forwarderId(fwd)].mapsPorts && port !== svc.port) {
+      throw new LvsError('EINVAL', `${fwd.toUpperCase()} cannot map ports: the real server port must be the service port ${svc.port}`);
+    }
+    if (fwd === 'fullnat' && svc.laddrs.length === 0) throw new LvsError('EINVAL', 'FullNAT needs local addresses on the service (--add-laddr)');
+    const spec: Partial<DestSpec> = {};
+    if (forward !== undefined) {
+      spec.forward = forward;
+      spec.fwdId = forwarderId(forward);
+    }
+    if (a.weight !== undefined || !current) spec.weight = this.int(a.weight ?? 1, 'weight', 0, 65535);
+    if (a.uthreshold !== undefined) spec.upperThreshold = this.int(a.uthreshold, 'u-threshold', 0, 0x7fffffff);
+    if (a.lthreshold !== undefined) spec.lowerThreshold = this.int(a.lthreshold, 'l-threshold', 0, 0x7fffffff);
+    return spec;
+  }
+
+  private service(v: unknown, missing: string): VirtualService {
+    const k = this.svcKey(v);
+    const svc = this.p.services.findService(k.proto, k.vip, k.port);
+    if (!svc) throw new LvsError('ESRCH', missing);
+    return svc;
+  }
+
+  private svcKey(v: unknown): { proto: Proto; vip: number; port: number } {
+    const o = (v ?? {}) as Args;
+    if (o.proto !== 'tcp' && o.proto !== 'udp') throw new LvsError('EINVAL', `service protocol must be tcp or udp, got ${JSON.stringify(o.proto)}`);
+    return { proto: o.proto === 'udp' ? PROTO_UDP : PROTO_TCP, vip: this.addr(o.addr, 'service address'), port: this.int(o.port ?? 0, 'port', 0, 65535) };
+  }
+
+  private destKey(v: unknown, svc: VirtualService): { addr: number; port: number } {
+    const o = (v ?? {}) as Args;
+    return { addr: this.addr(o.addr, 'real server address'), port: this.int(o.port ?? svc.port, 'port', 0, 65535) };
+  }
+
+  private scheduler(v: unknown): string {
+    if (typeof v !== 'string' || !findScheduler(v)) throw new LvsError('ENOENT', 'Scheduler or persistence engine not found');
+    return v;
+  }
+
+  private flags(v: unknown, sched: string): number {
+    if (v === undefined) return 0;
+    if (!Array.isArray(v)) throw new LvsError('EINVAL', 'scheduler flags must be a list');
+    let f = 0;
+    for (const name of v as string[]) {
+      const bit = SCHED_FLAG_NAMES[name];
+      if (bit === undefined) throw new LvsError('EINVAL', `invalid scheduler flag '${name}'`);
+      if ((name.startsWith('sh-') && sched !== 'sh') || (name.startsWith('mh-') && sched !== 'mh')) {
+        throw new LvsError('EINVAL', `incompatible scheduler flag '${name}'`);
+      }
+      f |= bit;
+    }
+    return f;
+  }
+
+  private persistence(a: Args): { timeout: number; netmask: number } {
+    const timeout = a.persistent === undefined || a.persistent === false ? 0 : a.persistent === true
+      ? DEFAULT_PERSISTENCE : this.int(a.persistent, 'persistent timeout', 1, MAX_TIMEOUT);
+    const netmask = a.netmask === undefined ? 0xffffffff : this.addr(a.netmask, 'netmask');
+    return { timeout, netmask };
+  }
+
+  private addrList(v: unknown, what: string): number[] {
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) throw new LvsError('EINVAL', `${what} must be a list of addresses`);
+    return v.map((x) => this.addr(x, what));
+  }
+
+  private addr(v: unknown, what: string): number {
+    if (typeof v !== 'string' || !Validator.isValidIPv4String(v)[0]) throw new LvsError('EINVAL', `${what}: ${JSON.stringify(v)} is not an IPv4 address`);
+    return Number(new IPv4(v).getValue());
+  }
+
+  private int(v: unknown, what: string, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new LvsError('EINVAL', `${what} must be an integer ${min}..${max}, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  private seconds(v: unknown, what: string, dflt: number): number {
+    return v === true || v === null ? dflt : this.int(v, what, 1, MAX_TIMEOUT);
+  }
+}
+
+const CLOSING = new Set([S_FIN_WAIT, S_TIME_WAIT, S_CLOSE, S_CLOSE_WAIT, S_LAST_ACK]);
