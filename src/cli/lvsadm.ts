@@ -1,82 +1,239 @@
-// lvsadm: ipvsadm's command line against a running lvsd. This slice serves the list command (-L/-l, -n);
-// the rest of ipvsadm's surface is refused by name until it is built.
+// lvsadm: ipvsadm's command line and output against a running lvsd. Commands are parsed as ipvsadm parses
+// them (control/ipvsadm-args.ts), turned into control requests, and answered in ipvsadm's formats.
+import { lookup } from 'node:dns/promises';
+import { readFileSync } from 'node:fs';
 import { request } from '../control/client';
 import { LvsError } from '../control/errors';
-import { formatList } from '../control/format-list';
+import { formatList, formatSave } from '../control/format-list';
+import { parseIpvsadm, type ParsedArgs } from '../control/ipvsadm-args';
 import { socketPath, type ListResult } from '../control/protocol';
+import { parseIpv4 } from '../packet/format';
 
-const VERSION = 'lvsadm v0.1.0 (userlvs; ipvsadm v1.31 compatible output)';
+const VERSION = 'lvsadm v0.1.0 (userlvs; ipvsadm v1.31 compatible)';
 const TRY = "Try `lvsadm -h' or 'lvsadm --help' for more information.";
 
 const USAGE = `${VERSION}
 Usage:
-  lvsadm -L|l [options]
+  lvsadm -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags]
+  lvsadm -D virtual-service
+  lvsadm -C
+  lvsadm -R
+  lvsadm -S [-n]
+  lvsadm -a|e virtual-service -r server-address [options]
+  lvsadm -d virtual-service -r server-address [--graceful [seconds]]
+  lvsadm -L|l [virtual-service] [options]
+  lvsadm -Z [virtual-service]
+  lvsadm --set tcp tcpfin udp
   lvsadm -h
+Commands:
+  --add-service     -A        add virtual service with options
+  --edit-service    -E        edit virtual service with options
+  --delete-service  -D        delete virtual service
+  --clear           -C        clear the whole table
+  --restore         -R        restore rules from stdin
+  --save            -S        save rules to stdout
+  --add-server      -a        add real server with options
+  --edit-server     -e        edit real server with options
+  --delete-server   -d        delete real server
+  --list            -L|-l     list the table
+  --zero            -Z        zero counters in a service or all services
+  --set tcp tcpfin udp        set connection timeout values
+  --help            -h        display this help message
+Virtual-service:
+  --tcp-service|-t  service-address   service-address is host[:port]
+  --udp-service|-u  service-address   service-address is host[:port]
 Options:
+  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh|twos, the default is wlc
+  --persistent   -p [timeout]         persistent service (default 360 s)
+  --netmask      -M netmask           persistent granularity mask
+  --sched-flags  -b flags             scheduler flags (comma-separated) with -A/-E
+  --real-server  -r server-address    server-address is host (and port)
+  --gatewaying   -g                   gatewaying (direct routing) (default)
+  --ipip         -i                   ipip encapsulation (tunneling)
+  --masquerading -m                   masquerading (NAT)
+  --fullnat      -b                   FullNAT (with -a/-e, as DPVS's ipvsadm)
+  --weight       -w weight            capacity of real server
+  --u-threshold  -x uthreshold        upper threshold of connections
+  --l-threshold  -y lthreshold        lower threshold of connections
+  --drain [seconds]                   with -e -w 0: remove the server when its connections end (or after seconds)
+  --graceful [seconds]                with -d: the same, as a removal
   --numeric      -n                   numeric output of addresses and ports
+  --timeout                           output of timeout (tcp tcpfin udp)
   --nosort                            disable sorting output of service/server entries
-  --socket PATH                       lvsd control socket (default /run/lvsd.sock, or $LVSD_SOCKET)
+  --socket PATH                       lvsd's control socket (default /run/lvsd.sock, or $LVSD_SOCKET)
 `;
 
-interface Parsed {
-  command: 'list' | 'help' | 'version';
-  numeric: boolean;
-  sort: boolean;
-  socket?: string;
-}
-
-export function parseArgs(argv: string[]): Parsed {
-  const p: Parsed = { command: 'list', numeric: false, sort: true };
-  let command: Parsed['command'] | null = null;
-  const setCommand = (c: Parsed['command']): void => {
-    if (command !== null && command !== c) throw new LvsError('EUSAGE', 'multiple commands specified');
-    command = c;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    switch (a) {
-      case '-L': case '-l': case '--list': setCommand('list'); break;
-      case '-h': case '--help': setCommand('help'); break;
-      case '-v': case '--version': setCommand('version'); break;
-      case '-n': case '--numeric': p.numeric = true; break;
-      case '--nosort': p.sort = false; break;
-      case '--sort': break; // accepted as a no-op, as ipvsadm does
-      case '-Ln': case '-nL': case '-ln': case '-nl': setCommand('list'); p.numeric = true; break;
-      case '--socket':
-        if (i + 1 >= argv.length) throw new LvsError('EUSAGE', '--socket requires a path');
-        p.socket = argv[++i];
-        break;
-      default:
-        throw new LvsError('EUSAGE', `${a}: not supported by this lvsadm yet`);
+/** host[:port] -> address and port (names resolved as ipvsadm does, unless numeric already). */
+async function endpoint(text: string, what: string, defaultPort: number | null): Promise<{ addr: string; port: number }> {
+  const m = /^([^:]+)(?::([^:]*))?$/.exec(text);
+  if (!m) throw new LvsError('EUSAGE', `illegal ${what} address`);
+  let addr = m[1];
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(addr)) {
+    try {
+      addr = (await lookup(addr, { family: 4 })).address;
+    } catch {
+      throw new LvsError('EUSAGE', `illegal ${what} address`);
     }
   }
-  p.command = command ?? 'list';
-  return p;
+  const portText = m[2];
+  let port: number;
+  if (portText === undefined || portText === '') port = defaultPort ?? 0;
+  else if (/^\d+$/.test(portText)) port = Number(portText);
+  else throw new LvsError('EUSAGE', `illegal ${what} port`);
+  if (port > 65535) throw new LvsError('EUSAGE', `illegal ${what} port`);
+  return { addr, port };
+}
+
+async function serviceOf(p: ParsedArgs): Promise<Record<string, unknown> | undefined> {
+  if (p.opts.has('fwmark-service')) throw new LvsError('EUSAGE', 'firewall-mark services (-f) are not supported by this lvsd yet');
+  if (p.opts.has('sctp-service')) throw new LvsError('EUSAGE', 'SCTP services are not supported by lvsd');
+  const t = p.opts.get('tcp-service') ?? p.opts.get('udp-service');
+  if (t === undefined) return undefined;
+  const proto = p.opts.has('tcp-service') ? 'tcp' : 'udp';
+  const e = await endpoint(String(t), 'virtual service', 0);
+  return { proto, addr: e.addr, port: e.port };
+}
+
+const num = (p: ParsedArgs, name: string): number | undefined => {
+  const v = p.opts.get(name);
+  if (v === undefined) return undefined;
+  if (v === true || !/^\d+$/.test(v)) throw new LvsError('EUSAGE', `illegal ${name} specified`);
+  return Number(v);
+};
+
+/** The forwarding method ipvsadm's flags name (default -g, as ipvsadm). */
+function forward(p: ParsedArgs): string {
+  const chosen = [['gatewaying', 'dr'], ['ipip', 'tun'], ['masquerading', 'nat'], ['fullnat', 'fullnat']].filter(([o]) => p.opts.has(o));
+  if (chosen.length > 1) throw new LvsError('EUSAGE', 'multiple forwarding methods specified');
+  if (p.opts.has('tun-type') && p.opts.get('tun-type') !== 'ipip') throw new LvsError('EUSAGE', `tunnel type ${String(p.opts.get('tun-type'))} is not supported yet (ipip is)`);
+  return chosen[0]?.[1] ?? 'dr';
+}
+
+async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promise<void> {
+  const needSvc = async (): Promise<Record<string, unknown>> => {
+    const svc = await serviceOf(p);
+    if (!svc) throw new LvsError('EUSAGE', 'You need to supply the \'virtual-service\' option');
+    return svc;
+  };
+  const needDest = async (svc: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const r = p.opts.get('real-server');
+    if (r === undefined || r === true) throw new LvsError('EUSAGE', `You need to supply the 'real-server' option for the '${p.command}' command`);
+    return endpoint(r, 'real server', svc.port as number);
+  };
+  const call = (cmd: string, args: Record<string, unknown> = {}): Promise<unknown> => request(sock, cmd, args);
+  const svcOptions = (): Record<string, unknown> => {
+    const pers = p.opts.get('persistent');
+    return {
+      scheduler: p.opts.get('scheduler') ?? 'wlc',
+      persistent: pers === undefined ? false : pers === true ? true : Number(pers),
+      ...(p.opts.has('netmask') ? { netmask: p.opts.get('netmask') } : {}),
+      flags: p.opts.has('sched-flags') ? String(p.opts.get('sched-flags')).split(',') : [],
+    };
+  };
+  const destOptions = (): Record<string, unknown> => ({
+    forward: forward(p),
+    weight: num(p, 'weight') ?? 1,
+    ...(p.opts.has('u-threshold') ? { uthreshold: num(p, 'u-threshold') } : {}),
+    ...(p.opts.has('l-threshold') ? { lthreshold: num(p, 'l-threshold') } : {}),
+  });
+  const seconds = (name: string): number | true | undefined => {
+    const v = p.opts.get(name);
+    return v === undefined ? undefined : v === true ? true : Number(v);
+  };
+
+  switch (p.command) {
+    case 'help': out(USAGE); return;
+    case 'version': out(`${VERSION}\n`); return;
+    case 'add-service': await call('addService', { svc: await needSvc(), ...svcOptions() }); return;
+    case 'edit-service': await call('editService', { svc: await needSvc(), ...svcOptions() }); return;
+    case 'delete-service': await call('deleteService', { svc: await needSvc() }); return;
+    case 'clear': await call('clear'); return;
+    case 'add-server': {
+      const svc = await needSvc();
+      await call('addDest', { svc, dest: await needDest(svc), ...destOptions() });
+      return;
+    }
+    case 'edit-server': {
+      const svc = await needSvc();
+      const drain = seconds('drain');
+      await call('editDest', { svc, dest: await needDest(svc), ...destOptions(), ...(drain !== undefined ? { drain } : {}) });
+      return;
+    }
+    case 'delete-server': {
+      const svc = await needSvc();
+      const graceful = seconds('graceful');
+      await call('deleteDest', { svc, dest: await needDest(svc), ...(graceful !== undefined ? { graceful } : {}) });
+      return;
+    }
+    case 'set': {
+      const [tcp, tcpfin, udp] = p.rest.map((v) => {
+        if (!/^\d+$/.test(v)) throw new LvsError('EUSAGE', `illegal timeout value ${v}`);
+        return Number(v);
+      });
+      await call('setTimeouts', { tcp, tcpfin, udp });
+      return;
+    }
+    case 'zero': {
+      const svc = await serviceOf(p);
+      await call('zero', svc ? { svc } : {});
+      return;
+    }
+    case 'save': out(formatSave((await call('list')) as ListResult)); return;
+    case 'restore': {
+      // One ipvsadm argv per line; the word "ipvsadm" (or "lvsadm") is ignored wherever it stands.
+      const lines = readFileSync(0, 'utf8').split('\n');
+      for (const line of lines) {
+        const words = line.trim().split(/\s+/).filter((w) => w && w !== 'ipvsadm' && w !== 'lvsadm');
+        if (words.length === 0) continue;
+        const sub = parseIpvsadm(words);
+        if (sub.command === 'restore') throw new LvsError('EUSAGE', '-R inside -R is not allowed');
+        await run(sub, sock, out);
+      }
+      return;
+    }
+    case 'list': {
+      if (p.opts.has('timeout')) {
+        const t = (await call('timeouts')) as { tcp: number; tcpfin: number; udp: number };
+        out(`Timeout (tcp tcpfin udp): ${t.tcp} ${t.tcpfin} ${t.udp}\n`);
+        return;
+      }
+      for (const o of ['connection', 'daemon', 'stats', 'rate', 'thresholds', 'persistent-conn', 'tun-info']) {
+        if (p.opts.has(o)) throw new LvsError('EUSAGE', `--${o} listing is not supported by this lvsadm yet`);
+      }
+      const list = (await call('list')) as ListResult;
+      const svc = await serviceOf(p);
+      if (svc) {
+        const vip = parseIpv4(String(svc.addr));
+        const one = list.services.filter((s) => s.proto === (svc.proto === 'udp' ? 17 : 6) && s.port === svc.port && s.vip === vip);
+        if (one.length === 0) throw new LvsError('ESRCH', 'No such service');
+        out(formatList({ ...list, services: one }, { sort: !p.opts.has('nosort'), header: false }));
+        return;
+      }
+      out(formatList(list, { sort: !p.opts.has('nosort') }));
+      return;
+    }
+    case 'start-daemon':
+    case 'stop-daemon':
+      throw new LvsError('EUSAGE', 'the connection sync daemon is not supported by this lvsd yet');
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let args: Parsed;
+  let p: ParsedArgs;
   try {
-    args = parseArgs(argv);
+    p = parseIpvsadm(argv);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${TRY}\n`);
     return 2;
   }
-  if (args.command === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (args.command === 'version') {
-    process.stdout.write(`${VERSION}\n`);
-    return 0;
-  }
   try {
-    const list = (await request(socketPath(args.socket), 'list')) as ListResult;
-    process.stdout.write(formatList(list, { sort: args.sort }));
+    const sock = socketPath(p.opts.get('socket') === undefined ? undefined : String(p.opts.get('socket')));
+    await run(p, sock, (s) => process.stdout.write(s));
     return 0;
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 1;
+    const e = err as LvsError;
+    process.stderr.write(`${e.message}\n${e.code === 'EUSAGE' ? `${TRY}\n` : ''}`);
+    return e.code === 'EUSAGE' ? 2 : 1;
   }
 }
 

@@ -25,18 +25,64 @@ export function forwardLabel(name: string): string {
   return FORWARDERS.find((f) => f.name === name)?.label ?? name;
 }
 
-export function formatList(list: ListResult, opts: { sort?: boolean } = {}): string {
+/** ipvsadm's flag words: flag-1/2 are named after the scheduler that gives them meaning. */
+export function schedFlagNames(flags: number, scheduler: string): string[] {
+  const out: string[] = [];
+  const pre = scheduler === 'sh' || scheduler === 'mh' ? scheduler : '';
+  if (flags & 0x08) out.push(pre ? `${pre}-fallback` : 'flag-1');
+  if (flags & 0x10) out.push(pre ? `${pre}-port` : 'flag-2');
+  if (flags & 0x20) out.push('flag-3');
+  return out;
+}
+
+/** The service line: "TCP  addr:port sched[ (flags)][ persistent t][ mask m]", as print_service_entry. */
+export function serviceLine(s: ServiceView): string {
+  let line = `${serviceLabel(s)} ${s.scheduler}`;
+  const flags = schedFlagNames(s.flags ?? 0, s.scheduler);
+  if (flags.length > 0) line += ` (${flags.join(',')})`;
+  if (s.persistent) {
+    line += ` persistent ${s.persistent}`;
+    if (s.netmask !== undefined && s.netmask >>> 0 !== 0xffffffff) line += ` mask ${ipv4ToString(s.netmask >>> 0)}`;
+  }
+  return line;
+}
+
+export function formatList(list: ListResult, opts: { sort?: boolean; header?: boolean } = {}): string {
   const services = opts.sort === false ? list.services : sortedServices(list);
-  const out = [
-    `IP Virtual Server version ${list.version} (size=${list.size})`,
-    'Prot LocalAddress:Port Scheduler Flags',
-    '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn',
-  ];
+  const out = opts.header === false ? [] : [`IP Virtual Server version ${list.version} (size=${list.size})`];
+  out.push('Prot LocalAddress:Port Scheduler Flags', '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn');
   for (const s of services) {
-    out.push(`${serviceLabel(s)} ${s.scheduler}`);
+    out.push(serviceLine(s));
     for (const d of s.dests) {
-      out.push(`  -> ${pad(destLabel(d), 28)} ${pad(forwardLabel(d.forward), 7)} ${pad(d.weight, 6)} ${pad(d.activeConns, 10)} ${pad(d.inactConns, 10)}`);
+      let row = `  -> ${pad(destLabel(d), 28)} ${pad(forwardLabel(d.forward), 7)} ${pad(d.weight, 6)} ${pad(d.activeConns, 10)} ${pad(d.inactConns, 10)}`;
+      // userlvs extension: a draining RS says so, with what still holds it and for how long at most.
+      if (d.drain) row += ` draining: ${d.drain.open} open, ${d.drain.left}s left`;
+      out.push(row);
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** -S: one -A line per service and one -a line per RS, ipvsadm's save format. */
+export function formatSave(list: ListResult, opts: { sort?: boolean } = {}): string {
+  const services = opts.sort === false ? list.services : sortedServices(list);
+  const out: string[] = [];
+  for (const s of services) {
+    const svc = `${s.proto === PROTO_UDP ? '-u' : '-t'} ${ipv4ToString(s.vip)}:${s.port}`;
+    let line = `-A ${svc} -s ${s.scheduler}`;
+    if (s.persistent) {
+      line += ` -p ${s.persistent}`;
+      if (s.netmask !== undefined && s.netmask >>> 0 !== 0xffffffff) line += ` -M ${ipv4ToString(s.netmask >>> 0)}`;
+    }
+    const flags = schedFlagNames(s.flags ?? 0, s.scheduler);
+    if (flags.length > 0) line += ` -b ${flags.join(',')}`;
+    out.push(line);
+    for (const d of s.dests) {
+      const fwd = FORWARDERS.find((f) => f.name === d.forward);
+      let row = `-a ${svc} -r ${ipv4ToString(d.addr)}:${d.port} ${fwd?.flag ?? '-g'} -w ${d.weight}`;
+      if (d.forward === 'tun') row += ' --tun-type ipip';
+      out.push(row);
+    }
+  }
+  return out.map((l) => `${l}\n`).join('');
 }

@@ -2,9 +2,10 @@
 // overhead = active*256 + inactive; compared by cross-multiplying, as the kernel does, never dividing.
 import type { Scheduler } from './scheduler';
 import { available } from './scheduler';
+import { overhead } from './overhead';
 import type { RealServer, VirtualService } from '../service/types';
 
-export const overhead = (rs: RealServer): number => rs.activeConns * 256 + rs.inactConns;
+export { overhead };
 
 export const wlc: Scheduler = {
   name: 'wlc',

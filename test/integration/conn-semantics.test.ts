@@ -1,0 +1,122 @@
+// IPVS connection semantics in the DR lab, driven with lvsadm as an operator would: graceful drain, weight 0
+// quiescing, wlc steering around a slow RS, and persistence (-p) pinning a client.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countBy, curlLoop, labDown, labUnavailable, labUp, lvsadm, ROOT, SCAPY_PYTHON, socketOf, uniquePrefix } from './lab';
+
+const skip = labUnavailable();
+const prefix = uniquePrefix('tc');
+const sock = socketOf(prefix);
+const children: ChildProcessWithoutNullStreams[] = [];
+
+/** lvsadm against this lab's daemon; fails the test on a non-zero exit. */
+function adm(...args: string[]): string {
+  const r = lvsadm(args, sock);
+  if (r.code !== 0) throw new Error(`lvsadm ${args.join(' ')}: ${r.err}`);
+  return r.out;
+}
+
+/** A keep-alive HTTP connection from the client namespace, driven request by request. */
+async function keepAlive(port = 80): Promise<{ get(): Promise<string>; close(): Promise<void> }> {
+  const child = spawn('ip', ['netns', 'exec', `${prefix}client`, SCAPY_PYTHON, `${ROOT}/scripts/lib/keepalive-client.py`, '10.0.0.100', String(port)]);
+  children.push(child);
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => String((await lines.next()).value ?? 'EOF');
+  expect(await next()).toBe('ready');
+  return {
+    get: async () => {
+      child.stdin.write('get\n');
+      return next();
+    },
+    close: async () => {
+      child.stdin.write('close\n');
+      await next();
+    },
+  };
+}
+
+/** The RS rows of one service in lvsadm -L -n: address -> the rest of the row. */
+function rows(service: string): Map<string, string> {
+  const out = adm('-L', '-n').split('\n');
+  const at = out.findIndex((l) => l.startsWith(service));
+  const m = new Map<string, string>();
+  for (let i = at + 1; i < out.length && out[i].startsWith('  ->'); i++) {
+    const [addr, ...rest] = out[i].slice(5).trim().split(/\s+/);
+    m.set(addr, rest.join(' '));
+  }
+  return m;
+}
+
+const until = async (what: () => boolean, ms: number): Promise<boolean> => {
+  for (let t = 0; t < ms; t += 200) {
+    if (what()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return what();
+};
+
+describe.skipIf(skip !== null)(skip ? `connection semantics (skipped: ${skip})` : 'connection semantics in the DR lab', () => {
+  beforeAll(() => labUp(prefix, ['--mode', 'dr', '--rs', '2', '--sched', 'rr', '--no-udp']), 120_000);
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+    labDown(prefix);
+  });
+
+  it('weight 0 keeps an open keep-alive connection working while new connections go elsewhere', async () => {
+    const ka = await keepAlive();
+    const first = await ka.get();
+    expect(first).toMatch(/^rs[12]$/);
+    const addr = first === 'rs1' ? '10.0.0.11' : '10.0.0.12';
+    adm('-e', '-t', '10.0.0.100:80', '-r', `${addr}:80`, '-g', '-w', '0');
+    for (let i = 0; i < 5; i++) expect(await ka.get()).toBe(first);
+    const other = first === 'rs1' ? 'rs2' : 'rs1';
+    expect(countBy(curlLoop(prefix, 10))).toEqual({ [other]: 10 });
+    await ka.close();
+    adm('-e', '-t', '10.0.0.100:80', '-r', `${addr}:80`, '-g', '-w', '1');
+  });
+
+  it('a graceful removal lets the open connection finish, sends nothing new there, then removes the RS', async () => {
+    const ka = await keepAlive();
+    const first = await ka.get();
+    const addr = first === 'rs1' ? '10.0.0.11' : '10.0.0.12';
+    adm('-d', '-t', '10.0.0.100:80', '-r', `${addr}:80`, '--graceful', '60');
+    expect(rows('TCP  10.0.0.100:80').get(`${addr}:80`)).toMatch(/^Route 0 1 \d+ draining: 1 open, \d+s left$/);
+    const other = first === 'rs1' ? 'rs2' : 'rs1';
+    expect(countBy(curlLoop(prefix, 10))).toEqual({ [other]: 10 });
+    for (let i = 0; i < 3; i++) expect(await ka.get()).toBe(first);
+    expect(rows('TCP  10.0.0.100:80').has(`${addr}:80`)).toBe(true);
+    await ka.close();
+    // Its last open connection ended: gone at the next tick of the daemon's clock.
+    expect(await until(() => !rows('TCP  10.0.0.100:80').has(`${addr}:80`), 5000)).toBe(true);
+    adm('-a', '-t', '10.0.0.100:80', '-r', `${addr}:80`, '-g', '-w', '1');
+  });
+
+  it('-s wlc sends new connections away from a RS busy with slow requests (rr would alternate)', async () => {
+    // A second service whose RSs answer from a small server: rs1's takes 8 s, rs2's answers at once.
+    for (const [rs, delay] of [['rs1', 8], ['rs2', 0]] as const) {
+      const c = spawn('ip', ['netns', 'exec', `${prefix}${rs}`, SCAPY_PYTHON, `${ROOT}/scripts/lib/slow-http.py`, rs, '8081', String(delay)]);
+      children.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 800));
+    adm('-A', '-t', '10.0.0.100:8081', '-s', 'wlc');
+    adm('-a', '-t', '10.0.0.100:8081', '-r', '10.0.0.11', '-g');
+    adm('-a', '-t', '10.0.0.100:8081', '-r', '10.0.0.12', '-g');
+    // The first connection goes to rs1 (a tie goes to the first) and stays ESTABLISHED for 8 s.
+    const slow = spawn('ip', ['netns', 'exec', `${prefix}client`, 'curl', '-s', '-m', '20', 'http://10.0.0.100:8081/']);
+    children.push(slow as unknown as ChildProcessWithoutNullStreams);
+    await until(() => (rows('TCP  10.0.0.100:8081').get('10.0.0.11:8081') ?? '').startsWith('Route 1 1'), 3000);
+    expect(rows('TCP  10.0.0.100:8081').get('10.0.0.11:8081')).toMatch(/^Route 1 1 0/);
+    const r = spawnSync('ip', ['netns', 'exec', `${prefix}client`, 'bash', '-c', 'for i in $(seq 20); do curl -s -m 5 http://10.0.0.100:8081/; done'], { encoding: 'utf8' });
+    expect(countBy(r.stdout.trim().split('\n'))).toEqual({ rs2: 20 });
+  });
+
+  it('-p 60 keeps 20 connections from one client on one RS', () => {
+    adm('-E', '-t', '10.0.0.100:80', '-s', 'rr', '-p', '60');
+    expect(adm('-L', '-n')).toContain('TCP  10.0.0.100:80 rr persistent 60');
+    const got = countBy(curlLoop(prefix, 20));
+    expect(Object.values(got)).toEqual([20]);
+    adm('-E', '-t', '10.0.0.100:80', '-s', 'rr');
+    expect(Object.keys(countBy(curlLoop(prefix, 4))).sort()).toEqual(['rs1', 'rs2']);
+  });
+});
