@@ -74,7 +74,7 @@ export class Daemon {
     setTimeouts(this.timeouts, config.timeouts.tcp, config.timeouts.tcpfin, config.timeouts.udp);
     for (const s of config.services) {
       const svc = this.services.addService({
-        proto: s.proto, vip: s.vip, port: s.port, scheduler: s.scheduler, laddrs: s.localAddresses,
+        proto: s.proto, vip: s.vip, port: s.port, fwmark: s.fwmark, match: s.match ?? undefined, scheduler: s.scheduler, laddrs: s.localAddresses,
         persistTimeout: s.persistent, netmask: s.netmask, schedFlags: s.schedFlags, mhTableSize: s.mhTableSize,
       });
       for (const r of s.reals) {
@@ -175,6 +175,7 @@ export class Daemon {
     const stats = (arr: Float64Array, id: number): number[] => Array.from(arr.subarray(id * ST_FIELDS, (id + 1) * ST_FIELDS));
     const services: ServiceView[] = this.services.list().map((s) => ({
       proto: s.proto, vip: s.vip, port: s.port, scheduler: s.schedName, stats: stats(this.services.svcStats, s.id),
+      ...(s.fwmark ? { fwmark: s.fwmark, match: s.match?.toNft() } : {}),
       flags: s.schedFlags, persistent: s.persistTimeout, netmask: s.netmask,
       dests: s.dests.map((d) => ({
         addr: d.addr, port: d.port, forward: d.forward, weight: d.weight, activeConns: d.activeConns,

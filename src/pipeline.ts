@@ -197,7 +197,8 @@ export class Pipeline implements FrameSink, ForwardContext {
 
   /** A packet with no connection: start one if it may (IPVS), else say why not. Returns entry or -verdict. */
   private schedule(f: Flow): number {
-    const svcId = this.services.find(f.proto, f.daddr, f.dport);
+    let svcId = this.services.find(f.proto, f.daddr, f.dport);
+    if (svcId < 0) svcId = this.services.findMark(f.proto, f.saddr, f.daddr, f.dport);
     if (svcId < 0) return -V_NOT_OURS;
     // A TCP connection starts only with a SYN that is not also a RST (tcp_conn_schedule).
     if (f.proto === IPPROTO_TCP && (f.tcpFlags & (TCP_SYN | TCP_RST)) !== TCP_SYN) return -V_DROP_NO_CONN;
@@ -246,8 +247,10 @@ export class Pipeline implements FrameSink, ForwardContext {
   private template(svc: VirtualService, f: Flow): number {
     const conns = this.conns;
     const snet = f.saddr & svc.netmask;
-    const tproto = f.proto | TEMPLATE_PROTO;
-    const e = conns.lookup(tproto, snet, 0, f.daddr, svc.port);
+    // Keyed as IPVS keys them: <proto, snet, 0, vaddr, vport>, or <IP, snet, 0, fwmark, 0> across a mark's traffic.
+    const tproto = svc.fwmark !== 0 ? TEMPLATE_PROTO : f.proto | TEMPLATE_PROTO;
+    const tdst = svc.fwmark !== 0 ? svc.fwmark : f.daddr;
+    const e = conns.lookup(tproto, snet, 0, tdst, svc.port);
     if (e >= 0) {
       const t = e >>> 1;
       const rs = this.services.dests[conns.dest[t]];
@@ -256,7 +259,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     }
     const rs = svc.sched.schedule(f);
     if (rs === null) return -V_DROP_NO_DEST;
-    const t = conns.insert(tproto, snet, 0, f.daddr, svc.port, this.clock.now, svc.persistTimeout);
+    const t = conns.insert(tproto, snet, 0, tdst, svc.port, this.clock.now, svc.persistTimeout);
     if (t < 0) return -V_DROP_TABLE_FULL;
     conns.svc[t] = svc.id;
     conns.dest[t] = rs.id;

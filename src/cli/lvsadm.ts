@@ -42,6 +42,8 @@ Commands:
 Virtual-service:
   --tcp-service|-t  service-address   service-address is host[:port]
   --udp-service|-u  service-address   service-address is host[:port]
+  --fwmark-service|-f fwmark          fwmark is an integer greater than zero; with -A, --match 'nft match' says
+                                      which traffic lvsd marks and takes (e.g. 'ip daddr 10.0.0.100 tcp dport { 80, 443 }')
 Options:
   --scheduler    -s scheduler         one of rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh|twos, the default is wlc
   --persistent   -p [timeout]         persistent service (default 360 s)
@@ -85,7 +87,11 @@ async function endpoint(text: string, what: string, defaultPort: number | null):
 }
 
 async function serviceOf(p: ParsedArgs): Promise<Record<string, unknown> | undefined> {
-  if (p.opts.has('fwmark-service')) throw new LvsError('EUSAGE', 'firewall-mark services (-f) are not supported by this lvsd yet');
+  const fw = p.opts.get('fwmark-service');
+  if (fw !== undefined) {
+    if (fw === true || !/^\d+$/.test(fw) || Number(fw) === 0) throw new LvsError('EUSAGE', 'illegal virtual service fwmark');
+    return { fwmark: Number(fw) };
+  }
   if (p.opts.has('sctp-service')) throw new LvsError('EUSAGE', 'SCTP services are not supported by lvsd');
   const t = p.opts.get('tcp-service') ?? p.opts.get('udp-service');
   if (t === undefined) return undefined;
@@ -128,6 +134,7 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
       persistent: pers === undefined ? false : pers === true ? true : Number(pers),
       ...(p.opts.has('netmask') ? { netmask: p.opts.get('netmask') } : {}),
       flags: p.opts.has('sched-flags') ? String(p.opts.get('sched-flags')).split(',') : [],
+      ...(p.opts.has('match') ? { match: String(p.opts.get('match')) } : {}),
     };
   };
   const destOptions = (): Record<string, unknown> => ({
@@ -183,7 +190,7 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
       // One ipvsadm argv per line; the word "ipvsadm" (or "lvsadm") is ignored wherever it stands.
       const lines = readFileSync(0, 'utf8').split('\n');
       for (const line of lines) {
-        const words = line.trim().split(/\s+/).filter((w) => w && w !== 'ipvsadm' && w !== 'lvsadm');
+        const words = splitWords(line).filter((w) => w !== 'ipvsadm' && w !== 'lvsadm');
         if (words.length === 0) continue;
         const sub = parseIpvsadm(words);
         if (sub.command === 'restore') throw new LvsError('EUSAGE', '-R inside -R is not allowed');
@@ -204,7 +211,8 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
       const svc = await serviceOf(p);
       if (svc) {
         const vip = parseIpv4(String(svc.addr));
-        const one = list.services.filter((s) => s.proto === (svc.proto === 'udp' ? 17 : 6) && s.port === svc.port && s.vip === vip);
+        const one = list.services.filter((s) => (svc.fwmark ? s.fwmark === svc.fwmark
+          : s.proto === (svc.proto === 'udp' ? 17 : 6) && s.port === svc.port && s.vip === vip));
         if (one.length === 0) throw new LvsError('ESRCH', 'No such service');
         out(formatList({ ...list, services: one }, { sort: !p.opts.has('nosort'), header: false }));
         return;
@@ -216,6 +224,13 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
     case 'stop-daemon':
       throw new LvsError('EUSAGE', 'the connection sync daemon is not supported by this lvsd yet');
   }
+}
+
+/** Words of a -R line: whitespace-separated, with '...' or "..." quoting (for a --match expression). */
+export function splitWords(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]);
+  return out;
 }
 
 export async function main(argv: string[]): Promise<number> {

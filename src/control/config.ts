@@ -7,6 +7,7 @@ import { FORWARDERS, forwarderNames } from '../forward';
 import { schedulerNames } from '../sched';
 import { PROTO_TCP, PROTO_UDP, type Ipv4, type Proto } from '../service/types';
 import { DEFAULT_PERSISTENCE, SCHED_FLAG_NAMES } from './service-control';
+import { FwmarkMatch } from '../service/fwmark-match';
 
 export interface RealServerConfig {
   ip: Ipv4;
@@ -22,6 +23,9 @@ export interface ServiceConfig {
   scheduler: string;
   /** FullNAT local addresses (DPVS's laddr pool). */
   localAddresses: Ipv4[];
+  /** A firewall-mark service (-f): its mark and nftables match; then proto/vip/port are unused. */
+  fwmark: number;
+  match: FwmarkMatch | null;
   /** Persistence timeout in seconds (0 = not persistent) and the client netmask (-p, -M). */
   persistent: number;
   netmask: Ipv4;
@@ -92,7 +96,7 @@ class Validator_ {
     const services = servicesRaw.map((s, i) => this.service(['services', i], s));
     const seen = new Set<string>();
     services.forEach((s, i) => {
-      const key = `${s.proto}/${s.vip}/${s.port}`;
+      const key = s.fwmark ? `fwmark/${s.fwmark}` : `${s.proto}/${s.vip}/${s.port}`;
       if (seen.has(key)) this.fail(['services', i], 'duplicate service (same proto, vip and port as an earlier one)');
       seen.add(key);
     });
@@ -119,17 +123,30 @@ class Validator_ {
 
   private service(p: Path, s: unknown): ServiceConfig {
     if (!isObject(s)) this.fail(p, 'must be a mapping');
-    this.onlyKeys(p, s, ['proto', 'vip', 'port', 'scheduler', 'local_addresses', 'persistent', 'netmask', 'sched_flags', 'mh_table_size', 'reals']);
+    this.onlyKeys(p, s, ['proto', 'vip', 'port', 'fwmark', 'match', 'scheduler', 'local_addresses', 'persistent', 'netmask', 'sched_flags', 'mh_table_size', 'reals']);
+    const fwmark = s.fwmark === undefined ? 0 : this.int([...p, 'fwmark'], s.fwmark, 1, 0xffffffff);
+    let match: FwmarkMatch | null = null;
+    if (fwmark) {
+      for (const k of ['proto', 'vip', 'port']) if (s[k] !== undefined) this.fail([...p, k], 'a fwmark service is defined by its match, not by proto/vip/port');
+      if (typeof s.match !== 'string') this.fail([...p, 'match'], 'a fwmark service needs its nftables match, e.g. "ip daddr 10.0.0.100 tcp dport { 80, 443 }"');
+      try {
+        match = FwmarkMatch.parse(s.match);
+      } catch (err) {
+        this.fail([...p, 'match'], (err as Error).message);
+      }
+    } else if (s.match !== undefined) {
+      this.fail([...p, 'match'], 'only a fwmark service has a match');
+    }
     const protoName = s.proto ?? 'tcp';
     if (protoName !== 'tcp' && protoName !== 'udp') this.fail([...p, 'proto'], `must be tcp or udp, got ${show(protoName)}`);
-    const port = this.int([...p, 'port'], s.port, 1, 65535);
+    const port = fwmark ? 0 : this.int([...p, 'port'], s.port, 1, 65535);
     const scheduler = s.scheduler ?? DEFAULT_SCHEDULER;
     if (typeof scheduler !== 'string' || !schedulerNames().includes(scheduler)) {
       this.fail([...p, 'scheduler'], `unknown scheduler ${show(scheduler)} (have: ${schedulerNames().join(', ')})`);
     }
     const realsRaw = s.reals ?? [];
     if (!Array.isArray(realsRaw)) this.fail([...p, 'reals'], 'must be a list');
-    const reals = realsRaw.map((r, i) => this.real([...p, 'reals', i], r, port));
+    const reals = realsRaw.map((r, i) => this.real([...p, 'reals', i], r, port, fwmark !== 0));
     const seen = new Set<string>();
     reals.forEach((r, i) => {
       if (seen.has(`${r.ip}:${r.port}`)) this.fail([...p, 'reals', i], 'duplicate real server (same ip and port as an earlier one)');
@@ -158,22 +175,23 @@ class Validator_ {
     const mhTableSize = this.int([...p, 'mh_table_size'], s.mh_table_size ?? 4093, 251, 131071);
     if (!isPrime(mhTableSize)) this.fail([...p, 'mh_table_size'], `must be a prime (4093 is the kernel's default, 65537 Katran's), got ${mhTableSize}`);
     return {
-      proto: protoName === 'udp' ? PROTO_UDP : PROTO_TCP, vip: this.ip([...p, 'vip'], s.vip), port, scheduler,
-      localAddresses, persistent, netmask: s.netmask === undefined ? 0xffffffff : this.ip([...p, 'netmask'], s.netmask),
+      proto: protoName === 'udp' ? PROTO_UDP : PROTO_TCP, vip: fwmark ? 0 : this.ip([...p, 'vip'], s.vip), port, scheduler,
+      localAddresses, fwmark, match, persistent, netmask: s.netmask === undefined ? 0xffffffff : this.ip([...p, 'netmask'], s.netmask),
       schedFlags, mhTableSize, reals,
     };
   }
 
-  private real(p: Path, r: unknown, vport: number): RealServerConfig {
+  private real(p: Path, r: unknown, vport: number, mark: boolean): RealServerConfig {
     if (!isObject(r)) this.fail(p, 'must be a mapping');
     this.onlyKeys(p, r, ['ip', 'port', 'weight', 'forward']);
     const forward = r.forward ?? DEFAULT_FORWARD;
     if (typeof forward !== 'string' || !forwarderNames().includes(forward)) {
       this.fail([...p, 'forward'], `unknown forwarding method ${show(forward)} (have: ${forwarderNames().join(', ')})`);
     }
-    const port = this.int([...p, 'port'], r.port ?? vport, 1, 65535);
+    // A fwmark service's RS port may be 0: the packet keeps its own.
+    const port = this.int([...p, 'port'], r.port ?? vport, mark ? 0 : 1, 65535);
     // ipvsadm forces the RS port to the service port for DR and TUN: the packet is not rewritten.
-    if (!FORWARDERS.find((f) => f.name === forward)!.mapsPorts && port !== vport) {
+    if (!mark && !FORWARDERS.find((f) => f.name === forward)!.mapsPorts && port !== vport) {
       this.fail([...p, 'port'], `${forward.toUpperCase()} cannot map ports: must equal the service port ${vport}, got ${port}`);
     }
     return { ip: this.ip([...p, 'ip'], r.ip), port, weight: this.int([...p, 'weight'], r.weight ?? 1, 0, 65535), forward };

@@ -9,15 +9,15 @@ const pad = (s: string | number, w: number): string => String(s).padEnd(w);
 const protoLabel = (p: number): string => (p === PROTO_TCP ? 'TCP' : p === PROTO_UDP ? 'UDP' : 'IP');
 
 /** "%-4s %s" of proto and addr:port, cut at 33 characters as ipvsadm does for IPv4. */
-export const serviceLabel = (s: Pick<ServiceView, 'proto' | 'vip' | 'port'>): string =>
-  `${pad(protoLabel(s.proto), 4)} ${ipv4ToString(s.vip)}:${s.port}`.slice(0, 33);
+export const serviceLabel = (s: Pick<ServiceView, 'proto' | 'vip' | 'port' | 'fwmark'>): string =>
+  s.fwmark ? `FWM  ${s.fwmark}` : `${pad(protoLabel(s.proto), 4)} ${ipv4ToString(s.vip)}:${s.port}`.slice(0, 33);
 
 const destLabel = (d: Pick<DestView, 'addr' | 'port'>): string => `${ipv4ToString(d.addr)}:${d.port}`.slice(0, 28);
 
 /** Sorted as libipvs sorts: services by (protocol, addr, port), dests by (addr, port). */
 export function sortedServices(list: ListResult): ServiceView[] {
   return [...list.services]
-    .sort((a, b) => a.proto - b.proto || a.vip - b.vip || a.port - b.port)
+    .sort((a, b) => (a.fwmark ?? 0) - (b.fwmark ?? 0) || a.proto - b.proto || a.vip - b.vip || a.port - b.port)
     .map((s) => ({ ...s, dests: [...s.dests].sort((a, b) => a.addr - b.addr || a.port - b.port) }));
 }
 
@@ -68,7 +68,7 @@ export function formatSave(list: ListResult, opts: { sort?: boolean } = {}): str
   const services = opts.sort === false ? list.services : sortedServices(list);
   const out: string[] = [];
   for (const s of services) {
-    const svc = `${s.proto === PROTO_UDP ? '-u' : '-t'} ${ipv4ToString(s.vip)}:${s.port}`;
+    const svc = s.fwmark ? `-f ${s.fwmark}` : `${s.proto === PROTO_UDP ? '-u' : '-t'} ${ipv4ToString(s.vip)}:${s.port}`;
     let line = `-A ${svc} -s ${s.scheduler}`;
     if (s.persistent) {
       line += ` -p ${s.persistent}`;
@@ -76,6 +76,8 @@ export function formatSave(list: ListResult, opts: { sort?: boolean } = {}): str
     }
     const flags = schedFlagNames(s.flags ?? 0, s.scheduler);
     if (flags.length > 0) line += ` -b ${flags.join(',')}`;
+    // userlvs extension: the match is part of a mark service here (ipvsadm leaves it to iptables).
+    if (s.match) line += ` --match '${s.match}'`;
     out.push(line);
     for (const d of s.dests) {
       const fwd = FORWARDERS.find((f) => f.name === d.forward);

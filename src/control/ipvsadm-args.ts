@@ -81,7 +81,8 @@ const OPTIONS: OptDef[] = [
   { long: 'daemon', arg: 'none' },
   { long: 'syncid', arg: 'required' },
   { long: 'mcast-interface', arg: 'required' },
-  // userlvs extensions: graceful drain, and where the daemon listens.
+  // userlvs extensions: a mark service's nftables match, graceful drain, and where the daemon listens.
+  { long: 'match', arg: 'required' },
   { long: 'drain', arg: 'optional' },
   { long: 'graceful', arg: 'optional' },
   { long: 'socket', arg: 'required' },
@@ -92,8 +93,8 @@ const LIST_FORMATS = ['stats', 'rate', 'thresholds', 'persistent-conn', 'tun-inf
 
 /** Which options each command accepts (ipvsadm's commands_v_options, with our two extensions). */
 const ALLOWED: Record<CommandName, string[]> = {
-  'add-service': [...SERVICE, 'ipv6', 'scheduler', 'persistent', 'netmask', 'pe', 'sched-flags', 'ops'],
-  'edit-service': [...SERVICE, 'ipv6', 'scheduler', 'persistent', 'netmask', 'pe', 'sched-flags', 'ops'],
+  'add-service': [...SERVICE, 'ipv6', 'scheduler', 'persistent', 'netmask', 'pe', 'sched-flags', 'ops', 'match'],
+  'edit-service': [...SERVICE, 'ipv6', 'scheduler', 'persistent', 'netmask', 'pe', 'sched-flags', 'ops', 'match'],
   'delete-service': [...SERVICE, 'ipv6'],
   clear: [],
   restore: [],

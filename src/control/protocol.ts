@@ -37,6 +37,9 @@ export interface ServiceView {
   port: number;
   scheduler: string;
   stats: number[];
+  /** -f: the firewall mark and its match, for a firewall-mark service. */
+  fwmark?: number;
+  match?: string;
   /** Scheduler flags (0x08 flag-1, 0x10 flag-2, 0x20 flag-3); persistence timeout (0 = none); -M netmask. */
   flags?: number;
   persistent?: number;

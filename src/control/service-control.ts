@@ -13,6 +13,7 @@ import { SCHED_FLAG_1, SCHED_FLAG_2, SCHED_FLAG_3 } from '../sched/scheduler';
 import type { DestSpec, ServiceTable } from '../service/table';
 import { PROTO_TCP, PROTO_UDP, type Proto, type RealServer, type VirtualService } from '../service/types';
 import { LvsError } from './errors';
+import { FwmarkMatch } from '../service/fwmark-match';
 
 /** ipvsadm's -p without a value (libipvs IPVS_SVC_PERSISTENT_TIMEOUT). */
 export const DEFAULT_PERSISTENCE = 360;
@@ -44,13 +45,14 @@ export class ServiceControl {
 
   addService(a: Args): void {
     const key = this.svcKey(a.svc);
+    const match = key.fwmark ? FwmarkMatch.parse(this.matchText(a.match)) : undefined;
     const sched = this.scheduler(a.scheduler ?? 'wlc');
     const flags = this.flags(a.flags, sched);
     const persist = this.persistence(a);
     const laddrs = this.addrList(a.laddrs, 'laddrs');
-    if (!persist.timeout && key.port === 0) throw new LvsError('EINVAL', 'Zero port specified for non-persistent service');
+    if (!key.fwmark && !persist.timeout && key.port === 0) throw new LvsError('EINVAL', 'Zero port specified for non-persistent service');
     this.p.services.addService({
-      proto: key.proto, vip: key.vip, port: key.port, scheduler: sched, schedFlags: flags,
+      proto: key.proto, vip: key.vip, port: key.port, fwmark: key.fwmark, match, scheduler: sched, schedFlags: flags,
       persistTimeout: persist.timeout, netmask: persist.netmask, laddrs,
     });
     this.p.changed();
@@ -78,7 +80,10 @@ export class ServiceControl {
   }
 
   clear(): void {
-    for (const svc of this.p.services.list()) this.deleteService({ svc: { proto: svc.proto === PROTO_UDP ? 'udp' : 'tcp', addr: ipv4ToString(svc.vip), port: svc.port } });
+    for (const svc of this.p.services.list()) {
+      const key = svc.fwmark ? { fwmark: svc.fwmark } : { proto: svc.proto === PROTO_UDP ? 'udp' : 'tcp', addr: ipv4ToString(svc.vip), port: svc.port };
+      this.deleteService({ svc: key });
+    }
   }
 
   addDest(a: Args): void {
@@ -182,7 +187,7 @@ export class ServiceControl {
     const forward = a.forward === undefined ? (current ? undefined : 'dr') : String(a.forward);
     if (forward !== undefined && forwarderId(forward) < 0) throw new LvsError('EINVAL', `unknown forwarding method ${forward}`);
     const fwd = forward ?? current!.forward;
-    if (!FORWARDERS[forwarderId(fwd)].mapsPorts && port !== svc.port) {
+    if (!FORWARDERS[forwarderId(fwd)].mapsPorts && port !== svc.port && svc.fwmark === 0) {
       throw new LvsError('EINVAL', `${fwd.toUpperCase()} cannot map ports: the real server port must be the service port ${svc.port}`);
     }
     if (fwd === 'fullnat' && svc.laddrs.length === 0) throw new LvsError('EINVAL', 'FullNAT needs local addresses on the service (--add-laddr)');
@@ -199,15 +204,23 @@ export class ServiceControl {
 
   private service(v: unknown, missing: string): VirtualService {
     const k = this.svcKey(v);
-    const svc = this.p.services.findService(k.proto, k.vip, k.port);
+    const svc = k.fwmark ? this.p.services.findFwmark(k.fwmark) : this.p.services.findService(k.proto, k.vip, k.port);
     if (!svc) throw new LvsError('ESRCH', missing);
     return svc;
   }
 
-  private svcKey(v: unknown): { proto: Proto; vip: number; port: number } {
+  private svcKey(v: unknown): { proto: Proto; vip: number; port: number; fwmark: number } {
     const o = (v ?? {}) as Args;
+    if (o.fwmark !== undefined) return { proto: PROTO_TCP, vip: 0, port: 0, fwmark: this.int(o.fwmark, 'fwmark', 1, 0xffffffff) };
     if (o.proto !== 'tcp' && o.proto !== 'udp') throw new LvsError('EINVAL', `service protocol must be tcp or udp, got ${JSON.stringify(o.proto)}`);
-    return { proto: o.proto === 'udp' ? PROTO_UDP : PROTO_TCP, vip: this.addr(o.addr, 'service address'), port: this.int(o.port ?? 0, 'port', 0, 65535) };
+    return { proto: o.proto === 'udp' ? PROTO_UDP : PROTO_TCP, vip: this.addr(o.addr, 'service address'), port: this.int(o.port ?? 0, 'port', 0, 65535), fwmark: 0 };
+  }
+
+  private matchText(v: unknown): string {
+    if (typeof v !== 'string' || !v.trim()) {
+      throw new LvsError('EINVAL', "a firewall-mark service needs its nftables match (--match 'ip daddr A tcp dport P'): lvsd sets the mark itself");
+    }
+    return v;
   }
 
   private destKey(v: unknown, svc: VirtualService): { addr: number; port: number } {

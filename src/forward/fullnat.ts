@@ -47,11 +47,11 @@ export const fullnat: Forwarder = {
   seesReplies: true,
   mapsPorts: true,
   bind(ctx, c, svc, rs) {
-    return allocate(ctx, c, svc, rs.addr | 0, rs.port) ? 0 : V_DROP_LADDR;
+    return allocate(ctx, c, svc, rs.addr | 0, rs.port || ctx.conns.tDport[c * 2 + DIR_IN]) ? 0 : V_DROP_LADDR;
   },
   request(ctx, b, f, c, rs) {
     const o = c * 2 + DIR_OUT;
-    rewriteTuple(b, f, ctx.conns.tDst[o], ctx.conns.tDport[o], rs.addr | 0, rs.port);
+    rewriteTuple(b, f, ctx.conns.tDst[o], ctx.conns.tDport[o], rs.addr | 0, ctx.conns.tSport[o]);
     return send(ctx, b, f, rs.addr | 0);
   },
   reply(ctx, b, f, c) {
@@ -70,7 +70,7 @@ export const fullnat: Forwarder = {
       return send(ctx, b, f, t.tSrc[i]);
     }
     // From the client side, quoting VIP:vport -> CIP:cport: to the RS, quoting RIP:rport -> LIP:lport.
-    rewriteIcmpError(b, f, t.tDst[o], rs.addr | 0, rs.addr | 0, rs.port, t.tDst[o], t.tDport[o]);
+    rewriteIcmpError(b, f, t.tDst[o], rs.addr | 0, rs.addr | 0, t.tSport[o], t.tDst[o], t.tDport[o]);
     return send(ctx, b, f, rs.addr | 0);
   },
 };

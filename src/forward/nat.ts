@@ -19,11 +19,12 @@ export const nat: Forwarder = {
   bind(ctx, c, _svc, rs) {
     const t = ctx.conns;
     const e = c * 2 + DIR_IN;
-    t.addReplyTuple(c, rs.addr | 0, rs.port, t.tSrc[e], t.tSport[e]);
+    t.addReplyTuple(c, rs.addr | 0, rs.port || t.tDport[e], t.tSrc[e], t.tSport[e]);
     return 0;
   },
   request(ctx, b, f, _c, rs) {
-    rewriteTuple(b, f, f.saddr, f.sport, rs.addr | 0, rs.port);
+    // RS port 0 (a firewall-mark service): the packet keeps its destination port.
+    rewriteTuple(b, f, f.saddr, f.sport, rs.addr | 0, rs.port || f.dport);
     return send(ctx, b, f, rs.addr | 0);
   },
   reply(ctx, b, f, c) {
@@ -41,7 +42,7 @@ export const nat: Forwarder = {
       return send(ctx, b, f, f.daddr);
     }
     // From the client side about our VIP -> client reply: the RS must see its own RIP:rport.
-    rewriteIcmpError(b, f, f.saddr, rs.addr | 0, rs.addr | 0, rs.port, f.innerDst, f.innerDport);
+    rewriteIcmpError(b, f, f.saddr, rs.addr | 0, rs.addr | 0, t.tSport[c * 2 + DIR_OUT], f.innerDst, f.innerDport);
     return send(ctx, b, f, rs.addr | 0);
   },
 };

@@ -9,9 +9,9 @@ import { ipv4ToString } from '../packet/format';
 import { bpfTerm, ownedTraffic, type MatchService } from './matches';
 
 export function captureFilter(services: readonly MatchService[], ownMac: string, local: readonly number[] = []): string {
-  const terms = ownedTraffic(services, local).map(bpfTerm);
+  const terms = [...ownedTraffic(services, local).map(bpfTerm), ...services.flatMap((s) => (s.match ? [s.match.toBpf()] : []))];
   // Later fragments carry no ports: match them by address so they reach the fragment accounting.
-  const vips = [...new Set(services.map((s) => s.vip >>> 0))].map((v) => `(dst host ${ipv4ToString(v)} and ip[6:2] & 0x1fff != 0)`);
+  const vips = [...new Set(services.filter((s) => !s.match).map((s) => s.vip >>> 0))].map((v) => `(dst host ${ipv4ToString(v)} and ip[6:2] & 0x1fff != 0)`);
   const icmpErrors = '(icmp and (icmp[0] == 3 or icmp[0] == 4 or icmp[0] == 11 or icmp[0] == 12))';
   const all = services.length > 0 ? [...terms, ...vips, icmpErrors] : [];
   return `not ether src ${ownMac} and (arp${all.map((t) => ` or ${t}`).join('')})`;

@@ -9,7 +9,11 @@ import { nftRule, ownedTraffic, type MatchService } from './matches';
 export function renderFence(
   table: string, ifaces: readonly string[], services: readonly MatchService[], local: readonly number[] = [],
 ): string {
-  const rules = ownedTraffic(services, local).map((m) => `    ${nftRule(m)}`);
+  const rules = [
+    ...ownedTraffic(services, local).map((m) => `    ${nftRule(m)}`),
+    // Firewall-mark services: the daemon owns the rule that marks their traffic, and takes that traffic.
+    ...services.flatMap((s) => (s.match ? [`    ${s.match.toNft()} meta mark set ${s.fwmark} counter drop`] : [])),
+  ];
   const chains = ifaces.flatMap((dev, i) => [
     `  chain ingress${i} {`,
     `    type filter hook ingress device "${dev}" priority -500; policy accept;`,

@@ -16,7 +16,7 @@ export interface Match {
   exceptDst?: readonly number[];
 }
 
-export type MatchService = Pick<VirtualService, 'proto' | 'vip' | 'port' | 'laddrs' | 'dests'>;
+export type MatchService = Pick<VirtualService, 'proto' | 'vip' | 'port' | 'laddrs' | 'dests' | 'fwmark' | 'match'>;
 
 /** `local`: the director's own addresses, whose traffic from a NAT real server is the director's, not a reply. */
 export function ownedTraffic(services: readonly MatchService[], local: readonly number[] = []): Match[] {
@@ -29,16 +29,20 @@ export function ownedTraffic(services: readonly MatchService[], local: readonly 
   };
   const natId = forwarderId('nat');
   for (const s of services) {
-    add({ side: 'dst', addr: s.vip >>> 0, proto: s.proto, portLo: s.port, portHi: s.port });
+    // A firewall-mark service's requests are its match (rendered apart); it may span both protocols.
+    const protos = s.match ? (s.match.protos as Proto[]) : [s.proto as Proto];
+    if (!s.match) add({ side: 'dst', addr: s.vip >>> 0, proto: s.proto as Proto, portLo: s.port, portHi: s.port });
     for (const d of s.dests) {
-      // NAT replies come from RIP:rport on their way to the client.
-      if (d.fwdId === natId) {
-        add({ side: 'src', addr: d.addr >>> 0, proto: s.proto, portLo: d.port, portHi: d.port, exceptDst: local.map((a) => a >>> 0) });
+      // NAT replies come from RIP:rport on their way to the client (any port of a mark's RS with port 0).
+      if (d.fwdId !== natId) continue;
+      for (const proto of protos) {
+        const [lo, hi] = d.port ? [d.port, d.port] : [1, 65535];
+        add({ side: 'src', addr: d.addr >>> 0, proto, portLo: lo, portHi: hi, exceptDst: local.map((a) => a >>> 0) });
       }
     }
     // FullNAT replies come to LIP:lport.
     if (s.dests.some((d) => FORWARDERS[d.fwdId]?.name === 'fullnat')) {
-      for (const l of s.laddrs) add({ side: 'dst', addr: l >>> 0, proto: s.proto, portLo: LPORT_MIN, portHi: LPORT_MAX });
+      for (const l of s.laddrs) for (const proto of protos) add({ side: 'dst', addr: l >>> 0, proto, portLo: LPORT_MIN, portHi: LPORT_MAX });
     }
   }
   return out;

@@ -3,7 +3,8 @@
 import { LvsError } from '../control/errors';
 import { findScheduler } from '../sched';
 import { defaultSchedEnv, type SchedEnv } from '../sched/scheduler';
-import type { Ipv4, Proto, RealServer, VirtualService } from './types';
+import type { FwmarkMatch } from './fwmark-match';
+import { PROTO_ANY, type Ipv4, type Proto, type RealServer, type VirtualService } from './types';
 
 /** Counter fields per service and per real server, as ipvsadm --stats shows them. */
 export const ST_CONNS = 0;
@@ -14,7 +15,10 @@ export const ST_OUTBYTES = 4;
 export const ST_FIELDS = 5;
 
 export interface ServiceSpec {
-  proto: Proto;
+  proto: Proto | typeof PROTO_ANY;
+  /** A firewall-mark service: its mark and match (then proto is PROTO_ANY, vip and port 0). */
+  fwmark?: number;
+  match?: FwmarkMatch;
   vip: Ipv4;
   port: number;
   scheduler: string;
@@ -56,6 +60,7 @@ export class ServiceTable {
   private idxKey = new Int32Array(16); // (proto << 16 | port), -1 empty
   private idxSvc = new Int32Array(16);
   private idxMask = 15;
+  private markSvcs: VirtualService[] = [];
 
   constructor(readonly maxServices: number, readonly maxDests: number, readonly schedEnv: SchedEnv = defaultSchedEnv) {
     this.svcStats = new Float64Array(maxServices * ST_FIELDS);
@@ -82,6 +87,17 @@ export class ServiceTable {
     return false;
   }
 
+  /** A firewall-mark service whose match takes this packet, or -1 (tried after find() misses). */
+  findMark(proto: number, saddr: number, daddr: number, dport: number): number {
+    const m = this.markSvcs;
+    for (let i = 0; i < m.length; i++) if (m[i].match!.matches(proto, saddr, daddr, dport)) return m[i].id;
+    return -1;
+  }
+
+  findFwmark(mark: number): VirtualService | null {
+    return this.markSvcs.find((s) => s.fwmark === mark) ?? null;
+  }
+
   list(): VirtualService[] {
     return this.services.filter((s): s is VirtualService => s !== null);
   }
@@ -92,12 +108,14 @@ export class ServiceTable {
   }
 
   addService(spec: ServiceSpec): VirtualService {
-    if (this.find(spec.proto, spec.vip, spec.port) >= 0) throw new LvsError('EEXIST_SVC', 'Service already exists');
+    const exists = spec.fwmark ? this.findFwmark(spec.fwmark) !== null : this.find(spec.proto, spec.vip, spec.port) >= 0;
+    if (exists) throw new LvsError('EEXIST_SVC', 'Service already exists');
     const sched = findScheduler(spec.scheduler);
     if (!sched) throw new LvsError('ENOENT_SCHED', 'Scheduler or persistence engine not found');
     const id = freeIndex(this.services, this.maxServices, 'services');
     const svc: VirtualService = {
-      id, proto: spec.proto, vip: spec.vip, port: spec.port, schedName: sched.name, dests: [],
+      id, proto: spec.fwmark ? PROTO_ANY : spec.proto, vip: spec.fwmark ? 0 : spec.vip, port: spec.fwmark ? 0 : spec.port,
+      fwmark: spec.fwmark ?? 0, match: spec.match ?? null, schedName: sched.name, dests: [],
       laddrs: (spec.laddrs ?? []).map((a) => a | 0), laddrNext: 0, lportNext: 0,
       schedFlags: spec.schedFlags ?? 0, mhTableSize: spec.mhTableSize ?? 4093,
       persistTimeout: spec.persistTimeout ?? 0, netmask: spec.netmask ?? 0xffffffff,
@@ -176,7 +194,8 @@ export class ServiceTable {
   }
 
   private reindex(): void {
-    const live = this.list();
+    this.markSvcs = this.list().filter((s) => s.fwmark !== 0);
+    const live = this.list().filter((s) => s.fwmark === 0);
     let size = 16;
     while (size < live.length * 4) size <<= 1;
     const vip = new Int32Array(size);

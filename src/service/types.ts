@@ -1,5 +1,6 @@
 // Virtual services and real servers as the control plane holds them. The hot path reaches them by index.
 import type { SchedulerInstance } from '../sched/scheduler';
+import type { FwmarkMatch } from './fwmark-match';
 
 /** An IPv4 address as a uint32 in host order. */
 export type Ipv4 = number;
@@ -7,6 +8,8 @@ export type Ipv4 = number;
 export const PROTO_TCP = 6;
 export const PROTO_UDP = 17;
 export type Proto = typeof PROTO_TCP | typeof PROTO_UDP;
+/** A firewall-mark service has no single protocol (IPPROTO_IP, as IPVS keys its templates). */
+export const PROTO_ANY = 0;
 
 export interface RealServer {
   /** Global index: what a connection stores. */
@@ -39,9 +42,13 @@ export interface RealServer {
 
 export interface VirtualService {
   readonly id: number;
-  readonly proto: Proto;
+  /** TCP or UDP; PROTO_ANY for a firewall-mark service. */
+  readonly proto: Proto | typeof PROTO_ANY;
   readonly vip: Ipv4;
   readonly port: number;
+  /** -f: the firewall mark (0 for an address service) and the match the daemon marks and classifies with. */
+  readonly fwmark: number;
+  readonly match: FwmarkMatch | null;
   schedName: string;
   sched: SchedulerInstance;
   /** Scheduler flags (SCHED_FLAG_1..3 in sched/scheduler.ts: sh-fallback, sh-port, mh-fallback, mh-port). */

@@ -119,4 +119,27 @@ describe.skipIf(skip !== null)(skip ? `connection semantics (skipped: ${skip})` 
     adm('-E', '-t', '10.0.0.100:80', '-s', 'rr');
     expect(Object.keys(countBy(curlLoop(prefix, 4))).sort()).toEqual(['rs1', 'rs2']);
   });
+
+  it('-f 1 with -p groups TCP :80 and UDP :5353 of one client on one RS; the daemon owns the marking rule', () => {
+    adm('-D', '-t', '10.0.0.100:80');
+    adm('-A', '-f', '1', '-s', 'rr', '-p', '60', '--match', 'ip daddr 10.0.0.100 meta l4proto { tcp, udp } th dport { 80, 5353 }');
+    adm('-a', '-f', '1', '-r', '10.0.0.11:0', '-g');
+    adm('-a', '-f', '1', '-r', '10.0.0.12:0', '-g');
+    const nft = spawnSync('ip', ['netns', 'exec', `${prefix}director`, 'nft', 'list', 'table', 'netdev', 'userlvs'], { encoding: 'utf8' }).stdout;
+    expect(nft).toContain('ip daddr 10.0.0.100 meta l4proto { tcp, udp } th dport { 80, 5353 } meta mark set 0x00000001');
+    const tcp = countBy(curlLoop(prefix, 6));
+    const udp = spawnSync('ip', ['netns', 'exec', `${prefix}client`, SCAPY_PYTHON, `${ROOT}/scripts/lib/udp-ask.py`, '10.0.0.100', '5353', '--count', '6', '--sport-base', '31000'], { encoding: 'utf8' }).stdout;
+    expect(Object.keys(tcp)).toHaveLength(1);
+    expect(countBy(udp.trim().split('\n'))).toEqual(tcp);
+  });
+
+  it('-S then -C then -R restores the same table', () => {
+    const saved = adm('-S');
+    expect(saved).toContain("-A -f 1 -s rr -p 60 --match 'ip daddr 10.0.0.100 meta l4proto { tcp, udp } th dport { 80, 5353 }'");
+    adm('-C');
+    expect(adm('-S')).toBe('');
+    const r = spawnSync(`${ROOT}/bin/lvsadm`, ['--socket', sock, '-R'], { input: saved, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(adm('-S')).toBe(saved);
+  });
 });

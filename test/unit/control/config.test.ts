@@ -31,7 +31,7 @@ describe('config', () => {
     expect(c.fence).toEqual({ enabled: true, table: 'userlvs' });
     expect(c.services).toEqual([{
       proto: 6, vip: parseIpv4('10.0.0.100'), port: 80, scheduler: 'wrr', localAddresses: [],
-      persistent: 0, netmask: 0xffffffff, schedFlags: 0, mhTableSize: 4093,
+      persistent: 0, netmask: 0xffffffff, schedFlags: 0, mhTableSize: 4093, fwmark: 0, match: null,
       reals: [
         { ip: parseIpv4('10.0.0.11'), port: 80, weight: 3, forward: 'dr' },
         { ip: parseIpv4('10.0.0.12'), port: 80, weight: 1, forward: 'dr' },
