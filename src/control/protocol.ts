@@ -26,7 +26,10 @@ export interface DestView {
   persistConns?: number;
   uthreshold?: number;
   lthreshold?: number;
+  /** ipvsadm --stats: [conns, inpkts, outpkts, inbytes, outbytes] since start or -Z. */
   stats: number[];
+  /** ipvsadm --rate: [cps, inpps, outpps, inbps, outbps], 2-second estimates smoothed as ip_vs_est does. */
+  rates?: number[];
   /** Present while the RS drains: seconds of grace left and connections still open. */
   drain?: { left: number; open: number };
 }
@@ -37,6 +40,7 @@ export interface ServiceView {
   port: number;
   scheduler: string;
   stats: number[];
+  rates?: number[];
   /** -f: the firewall mark and its match, for a firewall-mark service. */
   fwmark?: number;
   match?: string;
@@ -53,6 +57,24 @@ export interface ListResult {
   /** Connection hash size (ipvsadm's "size"). */
   size: number;
   services: ServiceView[];
+}
+
+/** One entry of lvsadm -c (ipvsadm -L -c): a connection or a persistence template. */
+export interface ConnView {
+  /** TCP, UDP, or IP (a firewall-mark template). */
+  proto: string;
+  /** Seconds until it expires. */
+  expire: number;
+  /** IPVS state name (NONE for templates, UDP for UDP). */
+  state: string;
+  caddr: number;
+  cport: number;
+  /** The virtual address (the mark for a fwmark template), port. */
+  vaddr: number;
+  vport: number;
+  daddr: number;
+  dport: number;
+  template: boolean;
 }
 
 export function socketPath(cli?: string): string {
