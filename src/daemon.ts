@@ -7,7 +7,11 @@ import { ControlServer } from './control/server';
 import { ServiceControl } from './control/service-control';
 import { S_ESTABLISHED, S_FIN_WAIT, S_UDP } from './conn/tcp-state';
 import type { RealServer } from './service/types';
-import type { ListResult, ServiceView } from './control/protocol';
+import type { ConnView, ListResult, ServiceView } from './control/protocol';
+import { RATE_PERIOD_S, RateEstimator } from './service/rates';
+import { STATE_NAMES } from './conn/tcp-state';
+import { FORWARDERS } from './forward';
+import { CF_TEMPLATE } from './pipeline';
 import { ConnTable } from './conn/table';
 import { defaultTimeouts, setTimeouts } from './conn/timeouts';
 import { forwarderId } from './forward';
@@ -67,6 +71,8 @@ export class Daemon {
   private readonly startedAt = process.hrtime.bigint();
   private readonly arpFrame = Buffer.alloc(64);
   private readonly droppedSeen = new Float64Array(LOGGED_DROPS.length);
+  private readonly svcRates: RateEstimator;
+  private readonly destRates: RateEstimator;
 
   constructor(readonly config: DaemonConfig, opts: DaemonOptions) {
     this.log = opts.log;
@@ -96,8 +102,10 @@ export class Daemon {
     });
     this.pipeline = pipeline;
     this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interfaces, local);
+    this.svcRates = new RateEstimator(this.services.svcStats);
+    this.destRates = new RateEstimator(this.services.destStats);
     this.ctl = new ServiceControl({
-      services: this.services, conns: this.conns, pipeline: this.pipeline, timeouts: this.timeouts,
+      services: this.services, conns: this.conns, release: (c) => this.pipeline.release(c), timeouts: this.timeouts,
       now: () => this.clock.now, prepareDest: (rs) => this.prepareDest(rs), changed: () => this.changed(),
     });
     const edit = (fn: (a: Record<string, unknown>) => void) => (a: Record<string, unknown>) => {
@@ -118,6 +126,12 @@ export class Daemon {
       deleteDest: edit(this.ctl.deleteDest),
       setTimeouts: edit(this.ctl.setTimeouts),
       zero: edit(this.ctl.zero),
+      batch: edit(this.ctl.batch),
+      addLaddr: edit(this.ctl.addLaddr),
+      delLaddr: edit(this.ctl.delLaddr),
+      getLaddr: (a) => this.ctl.getLaddr(a),
+      conns: (a) => this.connList(a),
+      which: (a) => this.ctl.which(a),
     }, this.log.child({ component: 'control' }));
   }
 
@@ -175,12 +189,13 @@ export class Daemon {
     const stats = (arr: Float64Array, id: number): number[] => Array.from(arr.subarray(id * ST_FIELDS, (id + 1) * ST_FIELDS));
     const services: ServiceView[] = this.services.list().map((s) => ({
       proto: s.proto, vip: s.vip, port: s.port, scheduler: s.schedName, stats: stats(this.services.svcStats, s.id),
+      rates: this.svcRates.of(s.id),
       ...(s.fwmark ? { fwmark: s.fwmark, match: s.match?.toNft() } : {}),
       flags: s.schedFlags, persistent: s.persistTimeout, netmask: s.netmask,
       dests: s.dests.map((d) => ({
         addr: d.addr, port: d.port, forward: d.forward, weight: d.weight, activeConns: d.activeConns,
         inactConns: d.inactConns, persistConns: d.persistConns, uthreshold: d.upperThreshold, lthreshold: d.lowerThreshold,
-        stats: stats(this.services.destStats, d.id),
+        stats: stats(this.services.destStats, d.id), rates: this.destRates.of(d.id),
         drain: d.drainDeadline > 0 ? { left: Math.max(0, d.drainDeadline - this.clock.now), open: this.ctl.openConns(d) } : undefined,
       })),
     }));
@@ -207,9 +222,41 @@ export class Daemon {
   private onTick(): void {
     this.clock.now = 1 + Number((process.hrtime.bigint() - this.startedAt) / 1_000_000_000n);
     this.conns.advance(this.clock.now);
+    if (this.clock.now % RATE_PERIOD_S === 0) {
+      this.svcRates.sample();
+      this.destRates.sample();
+    }
     for (const rs of this.ctl.tickDrains()) this.log.info({ rs: `${ipv4ToString(rs.addr)}:${rs.port}` }, 'drained real server removed');
     this.refreshNeighbours(this.clock.now % NEIGH_REFRESH_S === 0);
     this.logDrops();
+  }
+
+  /** lvsadm -c: every connection and template, as /proc/net/ip_vs_conn lists them (bounded). */
+  private connList(a: Record<string, unknown>): { conns: ConnView[]; truncated: boolean } {
+    const max = typeof a.max === 'number' ? a.max : 100_000;
+    const t = this.conns;
+    const out: ConnView[] = [];
+    let truncated = false;
+    t.forEach((c) => {
+      if (out.length >= max) {
+        truncated = true;
+        return;
+      }
+      const i = c * 2;
+      const o = i + 1;
+      const template = (t.flags[c] & CF_TEMPLATE) !== 0;
+      const proto = t.proto[c] & 0xff;
+      const svc = this.services.services[t.svc[c]];
+      out.push({
+        proto: proto === 6 ? 'TCP' : proto === 17 ? 'UDP' : 'IP', expire: Math.max(0, t.expires[c] - this.clock.now),
+        state: template ? 'NONE' : STATE_NAMES[t.state[c]], caddr: t.tSrc[i] >>> 0, cport: t.tSport[i],
+        vaddr: t.tDst[i] >>> 0, vport: t.tDport[i],
+        daddr: this.services.dests[t.dest[c]]?.addr ?? 0,
+        dport: template ? (svc?.fwmark ? 0 : this.services.dests[t.dest[c]]?.port ?? 0) : FORWARDERS[t.flags[c] >>> 4].seesReplies ? t.tSport[o] : t.tDport[i],
+        template,
+      });
+    });
+    return { conns: out, truncated };
   }
 
   private logDrops(): void {

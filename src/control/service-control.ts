@@ -2,12 +2,13 @@
 // changes, then applied; established connections are untouched unless the command says otherwise
 // (removing a real server expires its connections, as expire_nodest_conn=1).
 import { IPv4, Validator } from 'ip-num';
-import type { ConnTable } from '../conn/table';
+import { ConnTable, TEMPLATE_PROTO } from '../conn/table';
+import { Flow } from '../packet/flow';
 import { setTimeouts } from '../conn/timeouts';
 import { S_CLOSE, S_CLOSE_WAIT, S_FIN_WAIT, S_LAST_ACK, S_TIME_WAIT } from '../conn/tcp-state';
 import { FORWARDERS, forwarderId } from '../forward';
 import { ipv4ToString } from '../packet/format';
-import { CF_TEMPLATE, type Pipeline } from '../pipeline';
+import { CF_TEMPLATE } from '../pipeline';
 import { findScheduler } from '../sched';
 import { SCHED_FLAG_1, SCHED_FLAG_2, SCHED_FLAG_3 } from '../sched/scheduler';
 import type { DestSpec, ServiceTable } from '../service/table';
@@ -29,7 +30,8 @@ export const SCHED_FLAG_NAMES: Record<string, number> = {
 export interface ControlParts {
   services: ServiceTable;
   conns: ConnTable;
-  pipeline: Pipeline;
+  /** Drop one connection or template now, its counters settled (Pipeline.release). */
+  release(c: number): void;
   timeouts: Uint32Array;
   now(): number;
   /** Prepare a new real server for the wire (route, neighbour slot). */
@@ -124,6 +126,68 @@ export class ServiceControl {
     this.removeDest(svc, rs);
   }
 
+  /**
+   * Apply a list of commands as one change (-R): each is first run against a copy of the table, so a bad line
+   * refuses the whole batch, naming the line, and the live table is touched only when all of them pass.
+   */
+  batch(a: Args): void {
+    const cmds = a.commands;
+    if (!Array.isArray(cmds)) throw new LvsError('EINVAL', 'batch needs a list of commands');
+    const shadow = new ServiceControl({
+      services: this.p.services.clone(), conns: new ConnTable(1, { onExpire: () => 0 }), release: () => undefined,
+      timeouts: Uint32Array.from(this.p.timeouts), now: this.p.now, prepareDest: () => undefined, changed: () => undefined,
+    });
+    cmds.forEach((c: { cmd?: string; args?: Args; line?: number }, i) => {
+      try {
+        shadow.run(String(c.cmd), c.args ?? {});
+      } catch (err) {
+        throw new LvsError((err as LvsError).code ?? 'EINVAL', `line ${c.line ?? i + 1}: ${(err as Error).message}`);
+      }
+    });
+    for (const c of cmds as { cmd: string; args?: Args }[]) this.run(c.cmd, c.args ?? {});
+  }
+
+  /** One named edit (the control socket's command names). */
+  run(cmd: string, args: Args): void {
+    const fn = EDITS[cmd];
+    if (!fn) throw new LvsError('ENOSYS', `unknown command ${JSON.stringify(cmd)}`);
+    fn.call(this, args);
+  }
+
+  /** DPVS's --add-laddr -z LIP: a local address joins a service's FullNAT pool. */
+  addLaddr(a: Args): void {
+    const svc = this.service(a.svc, 'No such service');
+    const l = this.addr(a.laddr, 'local address') | 0;
+    if (svc.laddrs.includes(l)) throw new LvsError('EEXIST', 'Local address already exists');
+    this.p.services.editService(svc, { laddrs: [...svc.laddrs, l].map((x) => x >>> 0) });
+    this.p.changed();
+  }
+
+  /** --del-laddr: it leaves the pool; connections already using it keep it until they end. */
+  delLaddr(a: Args): void {
+    const svc = this.service(a.svc, 'No such service');
+    const l = this.addr(a.laddr, 'local address') | 0;
+    if (!svc.laddrs.includes(l)) throw new LvsError('ENOENT', 'No such local address');
+    if (svc.laddrs.length === 1 && svc.dests.some((d) => d.forward === 'fullnat')) {
+      throw new LvsError('EBUSY', 'the last local address of a service with FullNAT real servers cannot be removed');
+    }
+    this.p.services.editService(svc, { laddrs: svc.laddrs.filter((x) => x !== l).map((x) => x >>> 0) });
+    this.p.changed();
+  }
+
+  /** --get-laddr: the pool, with how many connections each address carries. */
+  getLaddr(a: Args): { laddr: string; conns: number }[] {
+    const svc = this.service(a.svc, 'No such service');
+    const t = this.p.conns;
+    return svc.laddrs.map((l) => {
+      let n = 0;
+      t.forEach((c) => {
+        if (t.svc[c] === svc.id && (t.flags[c] & CF_TEMPLATE) === 0 && t.tDst[c * 2 + 1] === l && FORWARDERS[t.flags[c] >>> 4].name === 'fullnat') n++;
+      });
+      return { laddr: ipv4ToString(l >>> 0), conns: n };
+    });
+  }
+
   setTimeouts(a: Args): void {
     const [tcp, tcpfin, udp] = ['tcp', 'tcpfin', 'udp'].map((k) => this.int(a[k], k, 0, MAX_TIMEOUT));
     setTimeouts(this.p.timeouts, tcp, tcpfin, udp);
@@ -155,6 +219,39 @@ export class ServiceControl {
     return removed;
   }
 
+  /**
+   * lvsadm -W (Katran's "where would this flow go"): the RS a client's flow reaches now: its connection's, its
+   * persistence template's, or the scheduler's pick. A pick is exact for schedulers that depend only on the
+   * table (hashing, least-connection); rr/wrr/twos/lblc/lblcr also depend on the past, so it is indicative.
+   */
+  which(a: Args): { rs: string | null; via: 'connection' | 'template' | 'scheduler'; exact: boolean } {
+    const svc = this.service(a.svc, 'No such service');
+    const c = (a.client ?? {}) as Args;
+    const cip = this.addr(c.addr, 'client address');
+    const cport = this.int(c.port ?? 0, 'client port', 0, 65535);
+    const proto = svc.fwmark ? (a.proto === 'udp' ? PROTO_UDP : PROTO_TCP) : svc.proto;
+    const vip = svc.fwmark ? this.addr((a.svcAddr as string | undefined) ?? '0.0.0.0', 'address') : svc.vip;
+    const vport = svc.fwmark ? this.int(a.svcPort ?? 0, 'port', 0, 65535) : svc.port;
+    const name = (rs: RealServer | null | undefined): string | null => (rs ? `${ipv4ToString(rs.addr >>> 0)}:${rs.port}` : null);
+    const t = this.p.conns;
+    const e = t.lookup(proto, cip | 0, cport, vip | 0, vport);
+    if (e >= 0) return { rs: name(this.p.services.dests[t.dest[e >>> 1]]), via: 'connection', exact: true };
+    if (svc.persistTimeout > 0) {
+      const te = t.lookup(svc.fwmark ? TEMPLATE_PROTO : proto | TEMPLATE_PROTO, (cip & svc.netmask) | 0, 0, svc.fwmark || vip | 0, svc.port);
+      if (te >= 0) return { rs: name(this.p.services.dests[t.dest[te >>> 1]]), via: 'template', exact: true };
+    }
+    const flow = new Flow();
+    flow.proto = proto;
+    flow.saddr = cip | 0;
+    flow.sport = cport;
+    flow.daddr = vip | 0;
+    flow.dport = vport;
+    // A fresh instance, so asking never moves the live scheduler's position.
+    const inst = findScheduler(svc.schedName)!.create(svc, this.p.services.schedEnv);
+    inst.update();
+    return { rs: name(inst.schedule(flow)), via: 'scheduler', exact: !HISTORY_SCHEDULERS.has(svc.schedName) };
+  }
+
   /** Connections of a RS that are not closing (a draining RS waits for these). */
   openConns(rs: RealServer): number {
     const t = this.p.conns;
@@ -179,8 +276,8 @@ export class ServiceControl {
     t.forEach((c) => {
       if (match(c)) ((t.flags[c] & CF_TEMPLATE) !== 0 ? templates : conns).push(c);
     });
-    for (const c of conns) this.p.pipeline.release(c);
-    for (const c of templates) this.p.pipeline.release(c);
+    for (const c of conns) this.p.release(c);
+    for (const c of templates) this.p.release(c);
   }
 
   private destSpec(a: Args, svc: VirtualService, port: number, current: RealServer | null): Partial<DestSpec> {
@@ -275,5 +372,23 @@ export class ServiceControl {
     return v === true || v === null ? dflt : this.int(v, what, 1, MAX_TIMEOUT);
   }
 }
+
+/** The edits a batch (or the control socket) may name. */
+export const EDITS: Record<string, (this: ServiceControl, a: Args) => void> = {
+  addService: ServiceControl.prototype.addService,
+  editService: ServiceControl.prototype.editService,
+  deleteService: ServiceControl.prototype.deleteService,
+  clear: ServiceControl.prototype.clear,
+  addDest: ServiceControl.prototype.addDest,
+  editDest: ServiceControl.prototype.editDest,
+  deleteDest: ServiceControl.prototype.deleteDest,
+  setTimeouts: ServiceControl.prototype.setTimeouts,
+  zero: ServiceControl.prototype.zero,
+  addLaddr: ServiceControl.prototype.addLaddr,
+  delLaddr: ServiceControl.prototype.delLaddr,
+};
+
+/** Schedulers whose pick depends on past picks or randomness, not only on the table. */
+const HISTORY_SCHEDULERS = new Set(['rr', 'wrr', 'twos', 'lblc', 'lblcr']);
 
 const CLOSING = new Set([S_FIN_WAIT, S_TIME_WAIT, S_CLOSE, S_CLOSE_WAIT, S_LAST_ACK]);

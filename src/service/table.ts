@@ -189,6 +189,26 @@ export class ServiceTable {
     svc.sched.update();
   }
 
+  /** A copy of the services and real servers (fresh schedulers, no counters), to try edits on. */
+  clone(): ServiceTable {
+    const t = new ServiceTable(this.maxServices, this.maxDests, this.schedEnv);
+    for (const s of this.list()) {
+      const c = t.addService({
+        proto: s.proto, vip: s.vip, port: s.port, fwmark: s.fwmark || undefined, match: s.match ?? undefined,
+        scheduler: s.schedName, laddrs: s.laddrs.map((a) => a >>> 0), schedFlags: s.schedFlags,
+        mhTableSize: s.mhTableSize, persistTimeout: s.persistTimeout, netmask: s.netmask,
+      });
+      for (const d of s.dests) {
+        const r = t.addDest(c, {
+          addr: d.addr, port: d.port, weight: d.weight, forward: d.forward, fwdId: d.fwdId,
+          upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold,
+        });
+        r.drainDeadline = d.drainDeadline;
+      }
+    }
+    return t;
+  }
+
   findDest(svc: VirtualService, addr: Ipv4, port: number): RealServer | null {
     return svc.dests.find((d) => d.addr === addr && d.port === port) ?? null;
   }

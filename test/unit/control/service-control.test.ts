@@ -12,7 +12,7 @@ const SVC = { proto: 'tcp', addr: '10.0.0.100', port: 80 };
 
 function control(a: Assembly): ServiceControl {
   return new ServiceControl({
-    services: a.services, conns: a.conns, pipeline: a.pipeline, timeouts: a.pipeline.timeouts,
+    services: a.services, conns: a.conns, release: (c) => a.pipeline.release(c), timeouts: a.pipeline.timeouts,
     now: () => a.clock.now, prepareDest: (rs) => { rs.neighSlot = a.neigh.slotFor(rs.addr); }, changed: () => undefined,
   });
 }

@@ -47,7 +47,7 @@ describe('a persistent fwmark service on the pipeline', () => {
   it('groups ports and protocols: one client lands on one RS across all of them', () => {
     const a = assemble({ weights: [1, 1] });
     const ctl = new ServiceControl({
-      services: a.services, conns: a.conns, pipeline: a.pipeline, timeouts: a.pipeline.timeouts,
+      services: a.services, conns: a.conns, release: (c) => a.pipeline.release(c), timeouts: a.pipeline.timeouts,
       now: () => a.clock.now, prepareDest: (rs) => { rs.neighSlot = a.neigh.slotFor(rs.addr); }, changed: () => undefined,
     });
     ctl.deleteService({ svc: { proto: 'tcp', addr: '10.0.0.100', port: 80 } });
