@@ -141,7 +141,9 @@ export class ServiceTable {
     };
     this.dests[id] = rs;
     this.destStats.fill(0, id * ST_FIELDS, (id + 1) * ST_FIELDS);
-    svc.dests.push(rs);
+    // The kernel adds at the head of its list (list_add_rcu in __ip_vs_update_dest): newest first. Schedulers
+    // walk this order (rr's start, ties, dh/sh/mh tables), so a mixed fleet only agrees if we keep it too.
+    svc.dests.unshift(rs);
     svc.sched.update();
     return rs;
   }
@@ -198,7 +200,7 @@ export class ServiceTable {
         scheduler: s.schedName, laddrs: s.laddrs.map((a) => a >>> 0), schedFlags: s.schedFlags,
         mhTableSize: s.mhTableSize, persistTimeout: s.persistTimeout, netmask: s.netmask,
       });
-      for (const d of s.dests) {
+      for (const d of [...s.dests].reverse()) { // re-added oldest first, so the copy's list reads the same
         const r = t.addDest(c, {
           addr: d.addr, port: d.port, weight: d.weight, forward: d.forward, fwdId: d.fwdId,
           upperThreshold: d.upperThreshold, lowerThreshold: d.lowerThreshold,

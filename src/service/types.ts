@@ -58,7 +58,7 @@ export interface VirtualService {
   /** Persistence (-p): template timeout in seconds, 0 when not persistent; -M netmask (uint32) of the client. */
   persistTimeout: number;
   netmask: number;
-  /** In the order they were added, as the kernel's list (schedulers depend on it). */
+  /** Newest first, as the kernel's list (schedulers depend on the order). */
   dests: RealServer[];
   /** FullNAT local addresses (wire int32 form), and where the next allocation starts. */
   laddrs: number[];

@@ -26,11 +26,14 @@ export function serviceWith(
     laddrs: (o.laddrs ?? []).map(parseIpv4),
   });
   const base = parseIpv4(o.rsBase ?? '10.0.0.11');
-  const rs = weights.map((w, i) =>
-    table.addDest(svc, {
-      addr: base + i, port: o.rport ?? o.port ?? 80, weight: w, forward, fwdId: forwarderId(forward),
+  // The kernel's list is newest first: add the last one first, so the list reads in `weights` order
+  // (rs[i] is the i-th in the list, at address base + i).
+  const rs: RealServer[] = [];
+  for (let i = weights.length - 1; i >= 0; i--) {
+    rs[i] = table.addDest(svc, {
+      addr: base + i, port: o.rport ?? o.port ?? 80, weight: weights[i], forward, fwdId: forwarderId(forward),
       localAddr: parseIpv4('10.0.0.10'), mtu: 1500,
-    }),
-  );
+    });
+  }
   return { table, svc, rs };
 }

@@ -100,9 +100,10 @@ describe.skipIf(skip !== null)(skip ? `connection semantics (skipped: ${skip})` 
     }
     await new Promise((r) => setTimeout(r, 800));
     adm('-A', '-t', '10.0.0.100:8081', '-s', 'wlc');
-    adm('-a', '-t', '10.0.0.100:8081', '-r', '10.0.0.11', '-g');
     adm('-a', '-t', '10.0.0.100:8081', '-r', '10.0.0.12', '-g');
-    // The first connection goes to rs1 (a tie goes to the first) and stays ESTABLISHED for 8 s.
+    adm('-a', '-t', '10.0.0.100:8081', '-r', '10.0.0.11', '-g');
+    // The kernel's list is newest first, so rs1 heads it: the first connection goes to rs1 (a tie goes to the
+    // first in the list) and stays ESTABLISHED for 8 s.
     const slow = spawn('ip', ['netns', 'exec', `${prefix}client`, 'curl', '-s', '-m', '20', 'http://10.0.0.100:8081/']);
     children.push(slow as unknown as ChildProcessWithoutNullStreams);
     await until(() => (rows('TCP  10.0.0.100:8081').get('10.0.0.11:8081') ?? '').startsWith('Route 1 1'), 3000);

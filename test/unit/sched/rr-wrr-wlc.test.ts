@@ -21,6 +21,10 @@ describe('scheduler registry', () => {
     for (const name of schedulerNames()) expect(findScheduler(name)?.name).toBe(name);
     expect(findScheduler('nope')).toBeUndefined();
   });
+
+  it('has every kernel scheduler, in ipvsadm\'s order, then twos', () => {
+    expect(schedulerNames()).toEqual(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos']);
+  });
 });
 
 describe('rr (ip_vs_rr.c)', () => {
