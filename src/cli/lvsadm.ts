@@ -4,10 +4,16 @@ import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { request } from '../control/client';
 import { LvsError } from '../control/errors';
-import { formatList, formatSave } from '../control/format-list';
-import { parseIpvsadm, type ParsedArgs } from '../control/ipvsadm-args';
-import { socketPath, type ListResult } from '../control/protocol';
-import { parseIpv4 } from '../packet/format';
+import { connAddrs, formatConns } from '../control/format-conns';
+import { connsJson, daemonJson, listJson, timeoutJson } from '../control/format-json';
+import { formatList, listAddrs, pickFormat, type ListFormat } from '../control/format-list';
+import { formatDaemon, formatTimeout, type Timeouts } from '../control/format-timeout';
+import { formatSave } from '../control/format-save';
+import { E_TRYHELP, E_POPT, E_USAGE, parseEndpoint, parseIpvsadm, type ParsedArgs } from '../control/ipvsadm-args';
+import { namedNamer, NUMERIC, resolveAddrs, type Namer } from '../control/names';
+import { socketPath, type ConnView, type ListResult } from '../control/protocol';
+import { ipv4ToString } from '../packet/format';
+import { PROTO_TCP, PROTO_UDP } from '../service/types';
 
 const VERSION = 'lvsadm v0.1.0 (userlvs; ipvsadm v1.31 compatible)';
 const TRY = "Try `lvsadm -h' or 'lvsadm --help' for more information.";
@@ -60,30 +66,35 @@ Options:
   --drain [seconds]                   with -e -w 0: remove the server when its connections end (or after seconds)
   --graceful [seconds]                with -d: the same, as a removal
   --numeric      -n                   numeric output of addresses and ports
+  --connection   -c                   output of current IPVS connections
   --timeout                           output of timeout (tcp tcpfin udp)
+  --daemon                            output of daemon information
+  --stats                             output of statistics information
+  --rate                              output of rate information
+  --exact        -X                   expand numbers (display exact values)
+  --thresholds                        output of thresholds information
+  --persistent-conn                   output of persistent connection info
+  --tun-info                          output of tunnel information
   --nosort                            disable sorting output of service/server entries
+  --sort                              does nothing, for backwards compatibility
+  --json                              with -L or -S: one JSON document of the raw data, for scripts
   --socket PATH                       lvsd's control socket (default /run/lvsd.sock, or $LVSD_SOCKET)
 `;
 
-/** host[:port] -> address and port (names resolved as ipvsadm does, unless numeric already). */
-async function endpoint(text: string, what: string, defaultPort: number | null): Promise<{ addr: string; port: number }> {
-  const m = /^([^:]+)(?::([^:]*))?$/.exec(text);
-  if (!m) throw new LvsError('EUSAGE', `illegal ${what} address`);
-  let addr = m[1];
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(addr)) {
+/** host[:port] -> address and port: numbers as the parser left them, names resolved as ipvsadm resolves them. */
+async function endpoint(text: string, what: string, defaultPort: number | null, proto = PROTO_TCP): Promise<{ addr: string; port: number }> {
+  const illegal = `illegal ${what} address[:port] specified`;
+  const e = parseEndpoint(text, proto);
+  if (!e) throw new LvsError(E_USAGE, illegal);
+  let addr = e.addr >= 0 ? ipv4ToString(e.addr) : e.host;
+  if (e.addr < 0) {
     try {
-      addr = (await lookup(addr, { family: 4 })).address;
+      addr = (await lookup(e.host, { family: 4 })).address;
     } catch {
-      throw new LvsError('EUSAGE', `illegal ${what} address`);
+      throw new LvsError(E_USAGE, illegal);
     }
   }
-  const portText = m[2];
-  let port: number;
-  if (portText === undefined || portText === '') port = defaultPort ?? 0;
-  else if (/^\d+$/.test(portText)) port = Number(portText);
-  else throw new LvsError('EUSAGE', `illegal ${what} port`);
-  if (port > 65535) throw new LvsError('EUSAGE', `illegal ${what} port`);
-  return { addr, port };
+  return { addr, port: e.port ?? defaultPort ?? 0 };
 }
 
 async function serviceOf(p: ParsedArgs): Promise<Record<string, unknown> | undefined> {
@@ -96,7 +107,7 @@ async function serviceOf(p: ParsedArgs): Promise<Record<string, unknown> | undef
   const t = p.opts.get('tcp-service') ?? p.opts.get('udp-service');
   if (t === undefined) return undefined;
   const proto = p.opts.has('tcp-service') ? 'tcp' : 'udp';
-  const e = await endpoint(String(t), 'virtual service', 0);
+  const e = await endpoint(String(t), 'virtual server', 0, proto === 'tcp' ? PROTO_TCP : PROTO_UDP);
   return { proto, addr: e.addr, port: e.port };
 }
 
@@ -115,6 +126,55 @@ function forward(p: ParsedArgs): string {
   return chosen[0]?.[1] ?? 'dr';
 }
 
+/** Without -n, names for the addresses a listing shows (ports are named from /etc/services as it prints). */
+async function namer(p: ParsedArgs, addrs: number[]): Promise<Namer> {
+  return p.opts.has('numeric') ? NUMERIC : namedNamer(await resolveAddrs(addrs));
+}
+
+type Call = (cmd: string, args?: Record<string, unknown>) => Promise<unknown>;
+
+/** -L: the table, one service (-t/-u/-f), the connections (-c), the timeouts or the sync daemon; text or --json. */
+async function list(p: ParsedArgs, call: Call, out: (s: string) => void): Promise<void> {
+  const json = p.opts.has('json');
+  if (p.opts.has('connection')) {
+    const r = (await call('conns')) as ConnView[] | { conns: ConnView[]; truncated?: boolean };
+    const conns = Array.isArray(r) ? r : r.conns;
+    const truncated = !Array.isArray(r) && r.truncated === true;
+    if (json) out(connsJson(conns, truncated));
+    else out(formatConns(conns, { names: await namer(p, connAddrs(conns)), persistentConn: p.opts.has('persistent-conn') }));
+    if (truncated && !json) process.stderr.write(`lvsadm: only the first ${conns.length} connection entries are listed\n`);
+    return;
+  }
+  if (p.opts.has('timeout')) {
+    const t = (await call('timeouts')) as Timeouts;
+    out(json ? timeoutJson(t) : formatTimeout(t));
+    return;
+  }
+  if (p.opts.has('daemon')) {
+    out(json ? daemonJson() : formatDaemon());
+    return;
+  }
+  let table = (await call('list')) as ListResult;
+  const svc = await serviceOf(p);
+  if (svc) {
+    // ipvsadm -L <service>: that service alone, without the version line.
+    const vip = svc.fwmark ? 0 : parseEndpoint(String(svc.addr), PROTO_TCP)!.addr;
+    const one = table.services.filter((s) => (svc.fwmark ? s.fwmark === svc.fwmark
+      : !s.fwmark && s.proto === (svc.proto === 'udp' ? PROTO_UDP : PROTO_TCP) && s.port === svc.port && s.vip >>> 0 === vip));
+    if (one.length === 0) throw new LvsError('ESRCH', 'No such service');
+    table = { ...table, services: one };
+  }
+  const sort = !p.opts.has('nosort');
+  if (json) {
+    out(listJson(table, { sort }));
+    return;
+  }
+  out(formatList(table, {
+    sort, header: !svc, exact: p.opts.has('exact'), names: await namer(p, listAddrs(table)),
+    format: pickFormat((f: ListFormat) => p.opts.has(f)),
+  }));
+}
+
 async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promise<void> {
   const needSvc = async (): Promise<Record<string, unknown>> => {
     const svc = await serviceOf(p);
@@ -124,7 +184,7 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
   const needDest = async (svc: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const r = p.opts.get('real-server');
     if (r === undefined || r === true) throw new LvsError('EUSAGE', `You need to supply the 'real-server' option for the '${p.command}' command`);
-    return endpoint(r, 'real server', svc.port as number);
+    return endpoint(r, 'real server', svc.port as number, svc.proto === 'udp' ? PROTO_UDP : PROTO_TCP);
   };
   const call = (cmd: string, args: Record<string, unknown> = {}): Promise<unknown> => request(sock, cmd, args);
   const svcOptions = (): Record<string, unknown> => {
@@ -185,7 +245,11 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
       await call('zero', svc ? { svc } : {});
       return;
     }
-    case 'save': out(formatSave((await call('list')) as ListResult)); return;
+    case 'save': {
+      const table = (await call('list')) as ListResult;
+      out(p.opts.has('json') ? listJson(table) : formatSave(table, { names: await namer(p, listAddrs(table)) }));
+      return;
+    }
     case 'restore': {
       // One ipvsadm argv per line; the word "ipvsadm" (or "lvsadm") is ignored wherever it stands.
       const lines = readFileSync(0, 'utf8').split('\n');
@@ -198,28 +262,7 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
       }
       return;
     }
-    case 'list': {
-      if (p.opts.has('timeout')) {
-        const t = (await call('timeouts')) as { tcp: number; tcpfin: number; udp: number };
-        out(`Timeout (tcp tcpfin udp): ${t.tcp} ${t.tcpfin} ${t.udp}\n`);
-        return;
-      }
-      for (const o of ['connection', 'daemon', 'stats', 'rate', 'thresholds', 'persistent-conn', 'tun-info']) {
-        if (p.opts.has(o)) throw new LvsError('EUSAGE', `--${o} listing is not supported by this lvsadm yet`);
-      }
-      const list = (await call('list')) as ListResult;
-      const svc = await serviceOf(p);
-      if (svc) {
-        const vip = parseIpv4(String(svc.addr));
-        const one = list.services.filter((s) => (svc.fwmark ? s.fwmark === svc.fwmark
-          : s.proto === (svc.proto === 'udp' ? 17 : 6) && s.port === svc.port && s.vip === vip));
-        if (one.length === 0) throw new LvsError('ESRCH', 'No such service');
-        out(formatList({ ...list, services: one }, { sort: !p.opts.has('nosort'), header: false }));
-        return;
-      }
-      out(formatList(list, { sort: !p.opts.has('nosort') }));
-      return;
-    }
+    case 'list': await list(p, call, out); return;
     case 'start-daemon':
     case 'stop-daemon':
       throw new LvsError('EUSAGE', 'the connection sync daemon is not supported by this lvsd yet');
@@ -238,19 +281,38 @@ export async function main(argv: string[]): Promise<number> {
   try {
     p = parseIpvsadm(argv);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${TRY}\n`);
-    return 2;
+    return refuse(err, null);
   }
   try {
     const sock = socketPath(p.opts.get('socket') === undefined ? undefined : String(p.opts.get('socket')));
     await run(p, sock, (s) => process.stdout.write(s));
     return 0;
   } catch (err) {
-    const e = err as LvsError;
-    process.stderr.write(`${e.message}\n${e.code === 'EUSAGE' ? `${TRY}\n` : ''}`);
-    return e.code === 'EUSAGE' ? 2 : 1;
+    return refuse(err, p.command);
   }
 }
+
+/**
+ * A refusal, worded and exited as ipvsadm does: a bad command line is its message and exit 2 (fail), a popt error
+ * or an unreadable command line exit 255 ("Try ... -h" alone for the latter); lvsd unreachable is exit 2, as
+ * ipvsadm's "Can't initialize ipvs"; the daemon's refusals exit 1 when listing and 255 otherwise (ipvsadm returns -1).
+ */
+function refuse(err: unknown, command: string | null): number {
+  if (!(err instanceof LvsError)) {
+    process.stderr.write(`${String(err)}\n`);
+    return 1;
+  }
+  if (err.code === E_TRYHELP) {
+    process.stderr.write(`${TRY}\n`);
+    return 255;
+  }
+  process.stderr.write(`${err.message}\n`);
+  if (err.code === E_POPT) return 255;
+  if (err.code === E_USAGE || UNREACHABLE.has(err.code)) return 2;
+  return command === 'list' ? 1 : 255;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EPROTO']);
 
 if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {

@@ -40,15 +40,49 @@ describe('ipvsadm command line', () => {
 
   it.each([
     [['-A', '-a'], 'multiple commands specified'],
-    [['-A', '-t', '1.2.3.4:80', '-s', 'rr', '-s', 'wrr'], "multiple '-s' options specified"],
-    [['-A', '-t', '1.2.3.4:80', '-x', '5'], "Illegal '-x' option with the '-A' command"],
-    [['-D', '-t', '1.2.3.4:80', '-s', 'rr'], "Illegal '-s' option with the '-D' command"],
-    [['-S', '--stats'], "Illegal '--stats' option with the '-S' command"],
-    [['-L', '-c', '--timeout'], 'options conflicts in the list command'],
+    // ipvsadm names options and commands by optnames[] and cmdnames[] (set_option, generic_opt_check).
+    [['-A', '-t', '1.2.3.4:80', '-s', 'rr', '-s', 'wrr'], "multiple 'scheduler' options specified"],
+    [['-A', '-t', '1.2.3.4:80', '-x', '5'], "Illegal 'u-threshold' option with the 'add-service' command"],
+    [['-D', '-t', '1.2.3.4:80', '-s', 'rr'], "Illegal 'scheduler' option with the 'delete-service' command"],
+    [['-S', '--stats'], "Illegal 'stats' option with the 'save' command"],
+    [['-L', '-c', '--timeout'], "The option 'timeout' conflicts with the 'connection' option in the 'list' command"],
     [['-L', '--timeout', '--stats'], 'options conflicts in the list command'],
-    [['-A', '--frobnicate'], "invalid option `--frobnicate'"],
-    [['-A', '-t'], "option `-t' requires an argument"],
+    // popt's own errors: "<word>: <poptStrerror>".
+    [['-A', '--frobnicate'], '--frobnicate: unknown option'],
+    [['-A', '-t'], '-t: missing argument'],
   ])('%j is refused: %s', (argv, msg) => {
     expect(err(argv)).toBe(msg);
+  });
+});
+
+describe('values as ipvsadm reads them', () => {
+  it.each([
+    // inet_aton forms and service names, written back as numbers
+    [['-A', '-t', '10.1:80'], 'tcp-service', '10.0.0.1:80'],
+    [['-A', '-t', '0x0a.0.0.1:+80', '-p'], 'tcp-service', '10.0.0.1:80'],
+    [['-L', '-t', '10.0.0.1'], 'tcp-service', '10.0.0.1'],
+    [['-A', '-t', 'www.example.com:80'], 'tcp-service', 'www.example.com:80'],
+    [['-A', '-t', '10.0.0.1:80', '-p', '-M', '255.255.255'], 'netmask', '255.255.0.255'],
+    [['-a', '-t', '10.0.0.1:80', '-r', '10.0.0.11', '-w', ' +7'], 'weight', '7'],
+    [['-A', '-f', '007'], 'fwmark-service', '7'],
+  ])('%j: %s = %s', (argv, opt, value) => {
+    expect(parseIpvsadm(argv).opts.get(opt)).toBe(value);
+  });
+
+  it("-p takes the next word unless it starts with '-' (popt's optional argument)", () => {
+    expect(parseIpvsadm(['-A', '-t', '10.0.0.1:80', '-p', '-s', 'rr']).opts.get('persistent')).toBe(true);
+    expect(parseIpvsadm(['-A', '-t', '10.0.0.1:80', '-p', '120']).opts.get('persistent')).toBe('120');
+    expect(err(['-A', '-t', '10.0.0.1:80', '-p', 'soon'])).toBe("invalid timeout value `soon' specified");
+  });
+
+  it("lvsd's own limits: IPv6 and the extensions' values", () => {
+    expect(err(['-A', '-t', '[2001:db8::1]:80'])).toBe('IPv6 addresses are not supported by lvsd: [2001:db8::1]:80');
+    expect(err(['-A', '-f', '1', '-6'])).toBe('IPv6 firewall-mark services are not supported by lvsd');
+    expect(err(['-e', '-t', '10.0.0.1:80', '-r', '10.0.0.11', '-w', '0', '--drain', 'later'])).toBe("invalid timeout value `later' specified");
+  });
+
+  it('the command may come after its options; --socket and --json alone list the table', () => {
+    expect(parseIpvsadm(['-n', '-L']).command).toBe('list');
+    expect(parseIpvsadm(['--socket', '/tmp/x', '--json']).command).toBe('list');
   });
 });
