@@ -5,6 +5,8 @@ import { Clock } from './clock';
 import type { DaemonConfig } from './control/config';
 import { ControlServer } from './control/server';
 import { ServiceControl } from './control/service-control';
+import { parseIpvsadm } from './control/ipvsadm-args';
+import { splitWords, toRequest } from './control/ipvsadm-requests';
 import { S_ESTABLISHED, S_FIN_WAIT, S_UDP } from './conn/tcp-state';
 import type { RealServer } from './service/types';
 import type { ConnView, ListResult, ServiceView } from './control/protocol';
@@ -135,6 +137,17 @@ export class Daemon {
     }, this.log.child({ component: 'control' }));
   }
 
+  /** The config's `rules:` (ipvsadm-save text), as one batch: all of them, or the daemon does not start. */
+  private async applyRules(): Promise<void> {
+    if (this.config.rules.length === 0) return;
+    const commands = [];
+    for (const line of this.config.rules) {
+      const r = await toRequest(parseIpvsadm(splitWords(line).filter((w) => w !== 'ipvsadm' && w !== 'lvsadm')));
+      if (r) commands.push(r);
+    }
+    this.ctl.batch({ commands });
+  }
+
   /** A real server about to carry traffic: the route towards it (TUN's source, path MTU) and its MAC (DR). */
   private prepareDest(rs: RealServer): void {
     const route = routeTo(rs.addr);
@@ -158,6 +171,7 @@ export class Daemon {
     // The fence first: from here on the kernel leaves VIP:port to us, so nothing is answered twice.
     this.fence?.apply(this.services.list());
     try {
+      await this.applyRules();
       this.ios.forEach((io, i) => io.start(this.pipeline.sinks[i]));
       await this.resolveNeighbours(NEIGH_START_WAIT_MS);
       this.tick = setInterval(() => this.onTick(), 1000);

@@ -1,6 +1,5 @@
 // lvsadm: ipvsadm's command line and output against a running lvsd. Commands are parsed as ipvsadm parses
 // them (control/ipvsadm-args.ts), turned into control requests, and answered in ipvsadm's formats.
-import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { request } from '../control/client';
 import { LvsError } from '../control/errors';
@@ -10,6 +9,7 @@ import { formatList, listAddrs, pickFormat, type ListFormat } from '../control/f
 import { formatDaemon, formatTimeout, type Timeouts } from '../control/format-timeout';
 import { formatSave } from '../control/format-save';
 import { E_TRYHELP, E_POPT, E_USAGE, parseEndpoint, parseIpvsadm, type ParsedArgs } from '../control/ipvsadm-args';
+import { endpoint, serviceOf, splitWords, toRequest, type ControlRequest } from '../control/ipvsadm-requests';
 import { namedNamer, NUMERIC, resolveAddrs, type Namer } from '../control/names';
 import { socketPath, type ConnView, type ListResult } from '../control/protocol';
 import { ipv4ToString } from '../packet/format';
@@ -44,6 +44,10 @@ Commands:
   --list            -L|-l     list the table
   --zero            -Z        zero counters in a service or all services
   --set tcp tcpfin udp        set connection timeout values
+  --which           -W        which real server a client's flow gets (with --client IP:port)
+  --add-laddr       -P        add a FullNAT local address (-z LIP) to a service (as DPVS)
+  --del-laddr       -Q        remove one
+  --get-laddr       -G        list them, with the connections each carries
   --help            -h        display this help message
 Virtual-service:
   --tcp-service|-t  service-address   service-address is host[:port]
@@ -80,51 +84,6 @@ Options:
   --json                              with -L or -S: one JSON document of the raw data, for scripts
   --socket PATH                       lvsd's control socket (default /run/lvsd.sock, or $LVSD_SOCKET)
 `;
-
-/** host[:port] -> address and port: numbers as the parser left them, names resolved as ipvsadm resolves them. */
-async function endpoint(text: string, what: string, defaultPort: number | null, proto = PROTO_TCP): Promise<{ addr: string; port: number }> {
-  const illegal = `illegal ${what} address[:port] specified`;
-  const e = parseEndpoint(text, proto);
-  if (!e) throw new LvsError(E_USAGE, illegal);
-  let addr = e.addr >= 0 ? ipv4ToString(e.addr) : e.host;
-  if (e.addr < 0) {
-    try {
-      addr = (await lookup(e.host, { family: 4 })).address;
-    } catch {
-      throw new LvsError(E_USAGE, illegal);
-    }
-  }
-  return { addr, port: e.port ?? defaultPort ?? 0 };
-}
-
-async function serviceOf(p: ParsedArgs): Promise<Record<string, unknown> | undefined> {
-  const fw = p.opts.get('fwmark-service');
-  if (fw !== undefined) {
-    if (fw === true || !/^\d+$/.test(fw) || Number(fw) === 0) throw new LvsError('EUSAGE', 'illegal virtual service fwmark');
-    return { fwmark: Number(fw) };
-  }
-  if (p.opts.has('sctp-service')) throw new LvsError('EUSAGE', 'SCTP services are not supported by lvsd');
-  const t = p.opts.get('tcp-service') ?? p.opts.get('udp-service');
-  if (t === undefined) return undefined;
-  const proto = p.opts.has('tcp-service') ? 'tcp' : 'udp';
-  const e = await endpoint(String(t), 'virtual server', 0, proto === 'tcp' ? PROTO_TCP : PROTO_UDP);
-  return { proto, addr: e.addr, port: e.port };
-}
-
-const num = (p: ParsedArgs, name: string): number | undefined => {
-  const v = p.opts.get(name);
-  if (v === undefined) return undefined;
-  if (v === true || !/^\d+$/.test(v)) throw new LvsError('EUSAGE', `illegal ${name} specified`);
-  return Number(v);
-};
-
-/** The forwarding method ipvsadm's flags name (default -g, as ipvsadm). */
-function forward(p: ParsedArgs): string {
-  const chosen = [['gatewaying', 'dr'], ['ipip', 'tun'], ['masquerading', 'nat'], ['fullnat', 'fullnat']].filter(([o]) => p.opts.has(o));
-  if (chosen.length > 1) throw new LvsError('EUSAGE', 'multiple forwarding methods specified');
-  if (p.opts.has('tun-type') && p.opts.get('tun-type') !== 'ipip') throw new LvsError('EUSAGE', `tunnel type ${String(p.opts.get('tun-type'))} is not supported yet (ipip is)`);
-  return chosen[0]?.[1] ?? 'dr';
-}
 
 /** Without -n, names for the addresses a listing shows (ports are named from /etc/services as it prints). */
 async function namer(p: ParsedArgs, addrs: number[]): Promise<Namer> {
@@ -176,104 +135,70 @@ async function list(p: ParsedArgs, call: Call, out: (s: string) => void): Promis
 }
 
 async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promise<void> {
-  const needSvc = async (): Promise<Record<string, unknown>> => {
-    const svc = await serviceOf(p);
-    if (!svc) throw new LvsError('EUSAGE', 'You need to supply the \'virtual-service\' option');
-    return svc;
-  };
-  const needDest = async (svc: Record<string, unknown>): Promise<Record<string, unknown>> => {
-    const r = p.opts.get('real-server');
-    if (r === undefined || r === true) throw new LvsError('EUSAGE', `You need to supply the 'real-server' option for the '${p.command}' command`);
-    return endpoint(r, 'real server', svc.port as number, svc.proto === 'udp' ? PROTO_UDP : PROTO_TCP);
-  };
   const call = (cmd: string, args: Record<string, unknown> = {}): Promise<unknown> => request(sock, cmd, args);
-  const svcOptions = (): Record<string, unknown> => {
-    const pers = p.opts.get('persistent');
-    return {
-      scheduler: p.opts.get('scheduler') ?? 'wlc',
-      persistent: pers === undefined ? false : pers === true ? true : Number(pers),
-      ...(p.opts.has('netmask') ? { netmask: p.opts.get('netmask') } : {}),
-      flags: p.opts.has('sched-flags') ? String(p.opts.get('sched-flags')).split(',') : [],
-      ...(p.opts.has('match') ? { match: String(p.opts.get('match')) } : {}),
-    };
-  };
-  const destOptions = (): Record<string, unknown> => ({
-    forward: forward(p),
-    weight: num(p, 'weight') ?? 1,
-    ...(p.opts.has('u-threshold') ? { uthreshold: num(p, 'u-threshold') } : {}),
-    ...(p.opts.has('l-threshold') ? { lthreshold: num(p, 'l-threshold') } : {}),
-  });
-  const seconds = (name: string): number | true | undefined => {
-    const v = p.opts.get(name);
-    return v === undefined ? undefined : v === true ? true : Number(v);
-  };
-
+  const edit = await toRequest(p);
+  if (edit) {
+    await call(edit.cmd, edit.args);
+    return;
+  }
   switch (p.command) {
     case 'help': out(USAGE); return;
     case 'version': out(`${VERSION}\n`); return;
-    case 'add-service': await call('addService', { svc: await needSvc(), ...svcOptions() }); return;
-    case 'edit-service': await call('editService', { svc: await needSvc(), ...svcOptions() }); return;
-    case 'delete-service': await call('deleteService', { svc: await needSvc() }); return;
-    case 'clear': await call('clear'); return;
-    case 'add-server': {
-      const svc = await needSvc();
-      await call('addDest', { svc, dest: await needDest(svc), ...destOptions() });
-      return;
-    }
-    case 'edit-server': {
-      const svc = await needSvc();
-      const drain = seconds('drain');
-      await call('editDest', { svc, dest: await needDest(svc), ...destOptions(), ...(drain !== undefined ? { drain } : {}) });
-      return;
-    }
-    case 'delete-server': {
-      const svc = await needSvc();
-      const graceful = seconds('graceful');
-      await call('deleteDest', { svc, dest: await needDest(svc), ...(graceful !== undefined ? { graceful } : {}) });
-      return;
-    }
-    case 'set': {
-      const [tcp, tcpfin, udp] = p.rest.map((v) => {
-        if (!/^\d+$/.test(v)) throw new LvsError('EUSAGE', `illegal timeout value ${v}`);
-        return Number(v);
-      });
-      await call('setTimeouts', { tcp, tcpfin, udp });
-      return;
-    }
-    case 'zero': {
-      const svc = await serviceOf(p);
-      await call('zero', svc ? { svc } : {});
-      return;
-    }
     case 'save': {
       const table = (await call('list')) as ListResult;
       out(p.opts.has('json') ? listJson(table) : formatSave(table, { names: await namer(p, listAddrs(table)) }));
       return;
     }
     case 'restore': {
-      // One ipvsadm argv per line; the word "ipvsadm" (or "lvsadm") is ignored wherever it stands.
+      // One ipvsadm argv per line ("ipvsadm"/"lvsadm" ignored wherever it stands), all parsed first and sent as
+      // one batch: a bad line refuses the whole restore, and the live table is left as it was.
+      const commands: (ControlRequest & { line: number })[] = [];
       const lines = readFileSync(0, 'utf8').split('\n');
-      for (const line of lines) {
+      for (const [i, line] of lines.entries()) {
         const words = splitWords(line).filter((w) => w !== 'ipvsadm' && w !== 'lvsadm');
         if (words.length === 0) continue;
-        const sub = parseIpvsadm(words);
-        if (sub.command === 'restore') throw new LvsError('EUSAGE', '-R inside -R is not allowed');
-        await run(sub, sock, out);
+        try {
+          const sub = parseIpvsadm(words);
+          if (sub.command === 'restore') throw new LvsError(E_USAGE, '-R inside -R is not allowed');
+          const r = await toRequest(sub);
+          if (!r) throw new LvsError(E_USAGE, `${sub.command} does not change the table`);
+          commands.push({ ...r, line: i + 1 });
+        } catch (err) {
+          throw new LvsError(E_USAGE, `line ${i + 1}: ${(err as Error).message}`);
+        }
       }
+      await call('batch', { commands });
+      return;
+    }
+    case 'which': {
+      const svc = await serviceOf(p);
+      const client = await endpoint(String(p.opts.get('client')), 'client', 0, svc?.proto === 'udp' ? PROTO_UDP : PROTO_TCP);
+      const r = (await call('which', { svc, client })) as { rs: string | null; via: string; exact: boolean };
+      if (p.opts.has('json')) out(`${JSON.stringify(r)}\n`);
+      else out(`${r.rs ?? 'none'} (${r.via}${r.exact ? '' : ', depends on the connections before it'})\n`);
+      return;
+    }
+    case 'get-laddr': {
+      const svcs = (await call('list')) as ListResult;
+      const want = await serviceOf(p);
+      const rows: string[] = [];
+      for (const s of svcs.services.filter((x) => x.fwmark === undefined && x.proto !== 0)) {
+        const key = { proto: s.proto === PROTO_UDP ? 'udp' : 'tcp', addr: ipv4ToString(s.vip >>> 0), port: s.port };
+        if (want && (want.addr !== key.addr || want.port !== key.port || want.proto !== key.proto)) continue;
+        const l = (await call('getLaddr', { svc: key })) as { laddr: string; conns: number }[];
+        for (const x of l) rows.push(`${`${key.proto.toUpperCase()}  ${key.addr}:${key.port}`.padEnd(28)} ${x.laddr.padEnd(16)} ${x.conns}`);
+      }
+      if (p.opts.has('json')) out(`${JSON.stringify(rows)}\n`);
+      else out(`${'VIP:VPORT'.padEnd(28)} ${'SNAT_IP'.padEnd(16)} CONNS\n${rows.map((r) => `${r}\n`).join('')}`);
       return;
     }
     case 'list': await list(p, call, out); return;
     case 'start-daemon':
     case 'stop-daemon':
-      throw new LvsError('EUSAGE', 'the connection sync daemon is not supported by this lvsd yet');
+      throw new LvsError(E_USAGE, 'the connection sync daemon is not supported by this lvsd yet');
+    default:
+      throw new LvsError(E_USAGE, `${p.command}: not supported`);
   }
-}
-
-/** Words of a -R line: whitespace-separated, with '...' or "..." quoting (for a --match expression). */
-export function splitWords(line: string): string[] {
-  const out: string[] = [];
-  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]);
-  return out;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -8,6 +8,8 @@ import { schedulerNames } from '../sched';
 import { PROTO_TCP, PROTO_UDP, type Ipv4, type Proto } from '../service/types';
 import { DEFAULT_PERSISTENCE, SCHED_FLAG_NAMES } from './service-control';
 import { FwmarkMatch } from '../service/fwmark-match';
+import { parseIpvsadm } from './ipvsadm-args';
+import { splitWords } from './ipvsadm-requests';
 
 export interface RealServerConfig {
   ip: Ipv4;
@@ -41,6 +43,8 @@ export interface DaemonConfig {
   fence: { enabled: boolean; table: string };
   timeouts: { tcp: number; tcpfin: number; udp: number };
   services: ServiceConfig[];
+  /** `rules:`: ipvsadm-save lines (what `lvsadm -S` prints), applied after `services` as one batch. */
+  rules: string[];
 }
 
 export const DEFAULT_CONN_MAX = 262144;
@@ -84,7 +88,7 @@ class Validator_ {
   root(): DaemonConfig {
     const top = this.doc.toJS() as unknown;
     if (!isObject(top)) this.fail([], 'the file must be a mapping (key: value)');
-    this.onlyKeys([], top, ['interface', 'conn_max', 'fence', 'timeouts', 'services']);
+    this.onlyKeys([], top, ['interface', 'conn_max', 'fence', 'timeouts', 'services', 'rules']);
     const fence = top.fence === undefined ? {} : top.fence;
     if (!isObject(fence)) this.fail(['fence'], 'must be a mapping');
     this.onlyKeys(['fence'], fence, ['enabled', 'table']);
@@ -118,7 +122,30 @@ class Validator_ {
         udp: this.int(['timeouts', 'udp'], timeouts.udp ?? 300, 1, 2678400),
       },
       services,
+      rules: this.rules(top.rules),
     };
+  }
+
+  /** ipvsadm-save text, each line parsed now so a bad one is refused with its line, as lvsadm -R would. */
+  private rules(v: unknown): string[] {
+    if (v === undefined) return [];
+    if (typeof v !== 'string') this.fail(['rules'], 'must be ipvsadm-save text (a YAML block: rules: |)');
+    const out: string[] = [];
+    v.split('\n').forEach((line, i) => {
+      const words = splitWords(line).filter((w) => w !== 'ipvsadm' && w !== 'lvsadm');
+      if (words.length === 0) return;
+      let cmd: string;
+      try {
+        cmd = parseIpvsadm(words).command;
+      } catch (err) {
+        this.fail(['rules'], `line ${i + 1} of the rules: ${(err as Error).message}`);
+      }
+      if (!['add-service', 'edit-service', 'add-server', 'edit-server', 'set', 'add-laddr'].includes(cmd!)) {
+        this.fail(['rules'], `line ${i + 1} of the rules: ${cmd!} does not build a table`);
+      }
+      out.push(line);
+    });
+    return out;
   }
 
   private service(p: Path, s: unknown): ServiceConfig {

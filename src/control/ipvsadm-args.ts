@@ -11,7 +11,9 @@ import { PROTO_TCP, PROTO_UDP } from '../service/types';
 
 export type CommandName =
   | 'add-service' | 'edit-service' | 'delete-service' | 'clear' | 'restore' | 'save' | 'add-server' | 'edit-server'
-  | 'delete-server' | 'list' | 'zero' | 'set' | 'start-daemon' | 'stop-daemon' | 'help' | 'version';
+  | 'delete-server' | 'list' | 'zero' | 'set' | 'start-daemon' | 'stop-daemon' | 'help' | 'version'
+  // userlvs: which RS a flow gets (Katran's simulator); DPVS's local-address (FullNAT LIP) pool commands.
+  | 'which' | 'add-laddr' | 'del-laddr' | 'get-laddr';
 
 export interface ParsedArgs {
   command: CommandName;
@@ -42,8 +44,8 @@ const KINDS = [
   'weight', 'u-threshold', 'l-threshold', 'mcast-interface', 'timeout', 'daemon', 'stats', 'rate', 'thresholds',
   'persistent-conn', 'nosort', 'syncid', 'exact', 'ops', 'pe', 'sched-flags', 'mcast-group', 'mcast-port', 'mcast-ttl',
   'sync-maxlen', 'tun-info', 'tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum',
-  // userlvs: a mark service's nftables match, graceful drain and removal, JSON listings.
-  'match', 'drain', 'graceful', 'json',
+  // userlvs: a mark service's nftables match, graceful drain and removal, JSON listings, -W's client, -z LIP.
+  'match', 'drain', 'graceful', 'json', 'client', 'laddr',
 ] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -68,6 +70,12 @@ const MATRIX: Partial<Record<CommandName, string>> = {
   save:             '.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxx.',
   zero:             'xx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxx',
 };
+// The two last columns (client, laddr) are userlvs's too: only its own commands take them.
+for (const c of Object.keys(MATRIX) as CommandName[]) MATRIX[c] += 'xx';
+MATRIX.which = '.x+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxx.' + '+x';
+MATRIX['add-laddr'] = 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxx' + 'x+';
+MATRIX['del-laddr'] = 'xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxxx' + 'x+';
+MATRIX['get-laddr'] = '.x.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' + 'xxx.' + 'xx';
 
 /** cmdnames[]: how ipvsadm's messages name a command. */
 const CMD_WORD: Partial<Record<CommandName, string>> = { clear: 'flush' };
@@ -100,10 +108,16 @@ const COMMANDS: { long: string; short?: string; name: CommandName; arg?: true }[
   { long: 'stop-daemon', name: 'stop-daemon', arg: true },
   { long: 'help', short: 'h', name: 'help' },
   { long: 'version', short: 'v', name: 'version' },
+  { long: 'which', short: 'W', name: 'which' },
+  { long: 'add-laddr', short: 'P', name: 'add-laddr' },
+  { long: 'del-laddr', short: 'Q', name: 'del-laddr' },
+  { long: 'get-laddr', short: 'G', name: 'get-laddr' },
 ];
 
 const OPTIONS: OptDef[] = [
   { long: 'tcp-service', short: 't', kind: 'service-address', arg: 'required' },
+  { long: 'client', kind: 'client', arg: 'required' },
+  { long: 'laddr', short: 'z', kind: 'laddr', arg: 'required' },
   { long: 'udp-service', short: 'u', kind: 'service-address', arg: 'required' },
   { long: 'sctp-service', kind: 'service-address', arg: 'required' },
   { long: 'fwmark-service', short: 'f', kind: 'service-address', arg: 'required' },
@@ -253,6 +267,14 @@ function checkValue(o: OptDef, v: string, opts: Map<string, string | true>): str
     case 'real-server': {
       const e = parseEndpoint(v, svcProto);
       return e ? endpointText(e) : fail('illegal real server address[:port] specified');
+    }
+    case 'client': {
+      const e = parseEndpoint(v, svcProto);
+      return e && e.addr >= 0 ? endpointText(e) : fail('illegal client address[:port] specified');
+    }
+    case 'laddr': {
+      const a = inetAton(v);
+      return a < 0 ? fail('illegal local address specified') : ipv4ToString(a);
     }
     case 'weight': return number(0, 65535, 'illegal weight specified');
     case 'u-threshold': return number(0, INT_MAX, 'illegal u_threshold specified');

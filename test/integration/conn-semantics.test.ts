@@ -142,5 +142,12 @@ describe.skipIf(skip !== null)(skip ? `connection semantics (skipped: ${skip})` 
     const r = spawnSync(`${ROOT}/bin/lvsadm`, ['--socket', sock, '-R'], { input: saved, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(adm('-S')).toBe(saved);
+    // A bad line refuses the whole restore, by its number, and nothing of it is applied.
+    const bad = spawnSync(`${ROOT}/bin/lvsadm`, ['--socket', sock, '-R'], {
+      input: '-A -t 10.0.0.100:90 -s rr\n-a -t 10.0.0.100:90 -r 10.0.0.11 -g\n-a -t 10.0.0.100:91 -r 10.0.0.11 -g\n', encoding: 'utf8',
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('line 3: Service not defined');
+    expect(adm('-S')).toBe(saved);
   });
 });

@@ -23,7 +23,7 @@ const CASES: [string[], string, number][] = [
   [['-n'], TRY, 255],
   [['--bogus', '-L'], TRY, 255],
   [['-A', '--frobnicate'], '--frobnicate: unknown option\n', 255],
-  [['-Lz'], '-Lz: unknown option\n', 255],
+  [['-Lk'], '-Lk: unknown option\n', 255],
   [['-A', '-t'], '-t: missing argument\n', 255],
   [['-L', '--numeric=yes'], '--numeric=yes: option does not take an argument\n', 255],
   [['-A', '-a'], 'multiple commands specified\n', 2],

@@ -6,7 +6,7 @@
 // (ipvsadm forces it), no port 0 without persistence, sh/mh without flag-3 (ipvsadm saves that as a bare "-b").
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitWords } from '../../../src/cli/lvsadm';
+import { splitWords } from '../../../src/control/ipvsadm-requests';
 import { formatSave } from '../../../src/control/format-save';
 import { parseIpvsadm, type ParsedArgs } from '../../../src/control/ipvsadm-args';
 import type { DestView, ListResult, ServiceView } from '../../../src/control/protocol';
