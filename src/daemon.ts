@@ -9,8 +9,11 @@ import { parseIpvsadm } from './control/ipvsadm-args';
 import { splitWords, toRequest } from './control/ipvsadm-requests';
 import { S_ESTABLISHED, S_FIN_WAIT, S_UDP } from './conn/tcp-state';
 import type { RealServer } from './service/types';
+import { LvsError } from './control/errors';
 import type { ConnView, ListResult, ServiceView } from './control/protocol';
 import { RATE_PERIOD_S, RateEstimator } from './service/rates';
+import { VipPathChecker } from './health/vip-path';
+import { copyMac } from './packet/ethernet';
 import { STATE_NAMES } from './conn/tcp-state';
 import { FORWARDERS } from './forward';
 import { CF_TEMPLATE } from './pipeline';
@@ -74,6 +77,7 @@ export class Daemon {
   private readonly arpFrame = Buffer.alloc(64);
   private readonly droppedSeen = new Float64Array(LOGGED_DROPS.length);
   private readonly svcRates: RateEstimator;
+  readonly vipPath: VipPathChecker;
   private readonly destRates: RateEstimator;
 
   constructor(readonly config: DaemonConfig, opts: DaemonOptions) {
@@ -104,6 +108,20 @@ export class Daemon {
     });
     this.pipeline = pipeline;
     this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interfaces, local);
+    this.vipPath = new VipPathChecker({
+      l2: (rip, frame) => {
+        const s = this.neigh.find(rip);
+        if (s < 0 || !this.neigh.resolved[s]) return -1;
+        const k = this.ifaceFor(rip);
+        copyMac(frame, 0, this.neigh.macs, s * 6);
+        copyMac(frame, 6, this.ifaces[k].mac, 0);
+        return k;
+      },
+      sendFrame: (k, frame, len) => this.ios[k].send(frame, len),
+      sendIp: (b, off, len, dst) => this.ip.sendIp(b, off, len, dst),
+      source: (rip) => this.services.dests.find((d) => d !== null && d.addr === rip)?.localAddr ?? sourceFor(this.ifaces[0], rip),
+    });
+    this.pipeline.probeSink = this.vipPath;
     this.svcRates = new RateEstimator(this.services.svcStats);
     this.destRates = new RateEstimator(this.services.destStats);
     this.ctl = new ServiceControl({
@@ -132,9 +150,26 @@ export class Daemon {
       addLaddr: edit(this.ctl.addLaddr),
       delLaddr: edit(this.ctl.delLaddr),
       getLaddr: (a) => this.ctl.getLaddr(a),
+      probe: (a) => this.probe(a),
       conns: (a) => this.connList(a),
       which: (a) => this.ctl.which(a),
     }, this.log.child({ component: 'control' }));
+  }
+
+  /** One VIP-path check of a real server now (lvsadm --probe; the health manager runs the same checker). */
+  private async probe(a: Record<string, unknown>): Promise<unknown> {
+    const svc = this.ctl.serviceFor(a.svc);
+    const d = (a.dest ?? {}) as { addr?: string; port?: number };
+    const rs = svc.dests.find((x) => ipv4ToString(x.addr >>> 0) === d.addr && (d.port === undefined || x.port === d.port));
+    if (!rs) throw new LvsError('ENOENT', 'No such destination');
+    const target = { ip: ipv4ToString(rs.addr >>> 0), port: rs.port, vip: ipv4ToString(svc.vip >>> 0), vport: svc.port, forward: rs.forward };
+    const spec = { kind: 'VIP_PATH' as const, connectTimeout: typeof a.timeout === 'number' ? a.timeout : 2, retry: 0, delayBeforeRetry: 1, delayLoop: 5 };
+    return this.vipPath.check(target, spec, new AbortController().signal);
+  }
+
+  /** The capture interface whose subnet holds `ip` (where DR reaches it on-link), else the first. */
+  private ifaceFor(ip: number): number {
+    return Math.max(0, this.ifaces.findIndex((f) => f.addrs.some((a) => a.mask !== 0xffffffff && ((a.addr ^ ip) & a.mask) >>> 0 === 0)));
   }
 
   /** The config's `rules:` (ipvsadm-save text), as one batch: all of them, or the daemon does not start. */
@@ -304,8 +339,7 @@ export class Daemon {
     }
     const want = all ? Array.from({ length: this.neigh.size }, (_, s) => this.neigh.ips[s]) : this.neigh.unresolved();
     for (const ip of want) {
-      // Ask on the interface whose subnet holds the RS (DR needs it on-link), else on the first.
-      const k = Math.max(0, this.ifaces.findIndex((f) => f.addrs.some((a) => a.mask !== 0xffffffff && ((a.addr ^ ip) & a.mask) >>> 0 === 0)));
+      const k = this.ifaceFor(ip);
       const len = writeArpRequest(this.arpFrame, 0, this.ifaces[k].mac, 0, sourceFor(this.ifaces[k], ip), ip);
       this.ios[k].send(this.arpFrame, len);
     }

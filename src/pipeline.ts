@@ -5,6 +5,7 @@ import { ConnTable, DIR_IN, DIR_OUT, TEMPLATE_PROTO } from './conn/table';
 import { DIR_INPUT, DIR_INPUT_ONLY, DIR_OUTPUT, nextTcpState, S_ESTABLISHED, S_NONE, S_UDP } from './conn/tcp-state';
 import { FORWARDERS } from './forward';
 import type { ForwardContext } from './forward/forwarder';
+import { PROBE_PORT_HI, PROBE_PORT_LO } from './health/vip-path';
 import type { IpSender } from './io/ip-sender';
 import type { NeighbourTable } from './io/neighbour';
 import type { FrameSink, PacketIo } from './io/packet-io';
@@ -54,6 +55,8 @@ export class Pipeline implements FrameSink, ForwardContext {
   readonly tx = Buffer.alloc(TX_SIZE);
   /** Index of the interface the current frame arrived on. */
   rxIf = 0;
+  /** VIP-path health probes: answers to their ports go there (health/vip-path.ts). */
+  probeSink: { onReply(f: Flow): void } | null = null;
   private readonly ios: PacketIo[];
   private readonly ip: IpSender;
   private ipId = 1;
@@ -199,7 +202,12 @@ export class Pipeline implements FrameSink, ForwardContext {
   private schedule(f: Flow): number {
     let svcId = this.services.find(f.proto, f.daddr, f.dport);
     if (svcId < 0) svcId = this.services.findMark(f.proto, f.saddr, f.daddr, f.dport);
-    if (svcId < 0) return -V_NOT_OURS;
+    if (svcId < 0) {
+      if (f.proto === IPPROTO_TCP && f.dport >= PROBE_PORT_LO && f.dport <= PROBE_PORT_HI && this.probeSink !== null) {
+        this.probeSink.onReply(f);
+      }
+      return -V_NOT_OURS;
+    }
     // A TCP connection starts only with a SYN that is not also a RST (tcp_conn_schedule).
     if (f.proto === IPPROTO_TCP && (f.tcpFlags & (TCP_SYN | TCP_RST)) !== TCP_SYN) return -V_DROP_NO_CONN;
     const svc = this.services.services[svcId]!;

@@ -53,6 +53,7 @@ export class ControlServer {
 
   private serve(sock: Socket): void {
     let buf = '';
+    let queue: Promise<void> = Promise.resolve();
     sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       buf += chunk;
@@ -64,13 +65,19 @@ export class ControlServer {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (line.trim()) sock.write(JSON.stringify(this.handle(line)) + '\n');
+        if (line.trim()) {
+          // Answers go back in request order even when a handler is asynchronous (a health probe).
+          const answer = this.handle(line);
+          queue = queue.then(async () => {
+            if (!sock.destroyed) sock.write(JSON.stringify(await answer) + '\n');
+          });
+        }
       }
     });
     sock.on('error', () => sock.destroy());
   }
 
-  private handle(line: string): Response {
+  private async handle(line: string): Promise<Response> {
     let req: Request;
     try {
       req = JSON.parse(line) as Request;
@@ -81,7 +88,7 @@ export class ControlServer {
     const h = Object.hasOwn(this.handlers, req.cmd) ? this.handlers[req.cmd] : undefined;
     if (!h) return fail('ENOSYS', `unknown command ${JSON.stringify(req.cmd)}`);
     try {
-      return { v: PROTOCOL_VERSION, ok: true, result: h(req.args ?? {}) };
+      return { v: PROTOCOL_VERSION, ok: true, result: await h(req.args ?? {}) };
     } catch (err) {
       if (err instanceof LvsError) return fail(err.code, err.message);
       this.log.error({ err, cmd: req.cmd }, 'control command failed');

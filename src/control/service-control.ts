@@ -299,6 +299,11 @@ export class ServiceControl {
     return spec;
   }
 
+  /** The service a request names, or ipvsadm's "No such service". */
+  serviceFor(v: unknown): VirtualService {
+    return this.service(v, 'No such service');
+  }
+
   private service(v: unknown, missing: string): VirtualService {
     const k = this.svcKey(v);
     const svc = k.fwmark ? this.p.services.findFwmark(k.fwmark) : this.p.services.findService(k.proto, k.vip, k.port);
