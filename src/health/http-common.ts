@@ -4,7 +4,8 @@
 // The request carries keepalived's User-Agent and Host header: the virtualhost when set, else "ip:port".
 // One deadline, connect_timeout, covers the whole check; at most MAX_BODY bytes of each body are read.
 import { createHash, type Hash } from 'node:crypto';
-import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import { isIPv6 } from 'node:net';
 import { errorReason, runAttempt, type Finish } from './attempt';
 import type { CheckerSpec, CheckResult, CheckTarget } from './types';
@@ -52,7 +53,7 @@ export function httpCheck(request: Request, extra: RequestOptions, t: CheckTarge
           next();
         });
       });
-      req.on('error', (e) => finish({ ok: false, reason: `${errorReason(e)} for ${url.path}` }));
+      req.on('error', (e) => finish({ ok: false, reason: errorReason(e) }));
       req.end();
     };
     next();
@@ -66,37 +67,40 @@ export function httpCheck(request: Request, extra: RequestOptions, t: CheckTarge
 
 function readResponse(res: IncomingMessage, url: Url, fail: Finish, pass: (reason: string) => void): void {
   const code = res.statusCode ?? 0;
-  if (!statusOk(code, url.statusCodes)) {
+  let done = false; // this url's outcome is known: later errors and closes (our own destroy) are not news
+  res.on('error', (e) => {
+    if (!done) fail({ ok: false, reason: `${errorReason(e)} for ${url.path}` });
+  });
+  res.once('close', () => {
+    if (!done) fail({ ok: false, reason: `connection closed before the end of ${url.path}` });
+  });
+  const settle = (r: CheckResult | string): void => {
+    if (done) return;
+    done = true;
+    res.removeAllListeners('data');
     res.resume();
-    return fail({ ok: false, reason: `status ${code} for ${url.path}` });
-  }
+    if (typeof r === 'string') pass(r);
+    else fail(r);
+  };
+  if (!statusOk(code, url.statusCodes)) return settle({ ok: false, reason: `status ${code} for ${url.path}` });
   let hash: Hash | undefined;
   try {
     hash = url.digest ? createHash('md5') : undefined;
   } catch (e) {
-    res.resume();
-    return fail({ ok: false, reason: `md5: ${errorReason(e)}` });
+    return settle({ ok: false, reason: `md5: ${errorReason(e)}` });
   }
   let n = 0;
-  let done = false;
   const end = (): void => {
     if (done) return;
-    done = true;
-    res.removeAllListeners('data');
-    if (hash && hash.digest('hex') !== url.digest!.toLowerCase()) {
-      return fail({ ok: false, reason: `digest mismatch for ${url.path}` });
-    }
-    pass(`status ${code} for ${url.path}`);
+    if (hash && hash.digest('hex') !== url.digest!.toLowerCase()) return settle({ ok: false, reason: `digest mismatch for ${url.path}` });
+    settle(`status ${code} for ${url.path}`);
   };
   res.on('data', (chunk: Buffer) => {
+    if (done) return;
     const take = Math.min(chunk.length, MAX_BODY - n);
     hash?.update(take === chunk.length ? chunk : chunk.subarray(0, take));
     n += take;
     if (n >= MAX_BODY) end();
   });
   res.once('end', end);
-  res.once('error', (e) => fail({ ok: false, reason: `${errorReason(e)} for ${url.path}` }));
-  res.once('close', () => {
-    if (!done) fail({ ok: false, reason: `connection closed before the end of ${url.path}` });
-  });
 }

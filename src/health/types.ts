@@ -10,7 +10,8 @@ export interface CheckerSpec {
   connectPort?: number;
   /** Seconds. keepalived: connect_timeout 5. */
   connectTimeout: number;
-  /** Failed attempts in a row before the checker reports down (keepalived `retry`, default 1; MISC 0). */
+  /** Attempts repeated after a failed one before the checker reports down, so down after retry+1 failures in a row
+   *  (keepalived `retry`, default 1; MISC 0). Only while the checker is up: a down checker tries once per delayLoop. */
   retry: number;
   /** Seconds between the attempts of a retry run (HTTP/SSL 3 s, others 1 s). */
   delayBeforeRetry: number;
@@ -20,6 +21,8 @@ export interface CheckerSpec {
   urls?: { path: string; statusCodes?: [number, number][]; digest?: string }[];
   /** Host header (keepalived `virtualhost`). */
   virtualhost?: string;
+  /** SSL_GET: the SNI name to send (keepalived `enable_sni` / `sni_name`); none when unset. */
+  sniName?: string;
   /** MISC_CHECK: the program and its arguments (an argument vector, never a shell string). */
   miscPath?: string[];
   /** Seconds; defaults to delayLoop. */

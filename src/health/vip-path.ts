@@ -3,13 +3,13 @@
 // addressed to the RS's MAC; TUN: the same SYN inside IPIP; NAT/FullNAT: a connect to the rewritten RIP:rport.
 // The RS answers the director's address from the VIP; the pipeline hands such answers (destination port in the
 // probe range) back here. A plain connect to RIP:port runs first, so a failure says which of the two broke.
-import { connect } from 'node:net';
 import { setIpv4HeaderChecksum, setL4Checksum } from '../packet/checksum';
 import { ETH_HLEN, ETHERTYPE_IPV4, setEthType } from '../packet/ethernet';
 import type { Flow } from '../packet/flow';
 import { parseIpv4 } from '../packet/format';
 import { IPPROTO_IPIP, IPPROTO_TCP, writeU16, writeU32 } from '../packet/ipv4';
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../packet/tcp';
+import { tcpConnect } from './tcp-check';
 import type { Checker, CheckerSpec, CheckResult, CheckTarget } from './types';
 
 export const PROBE_PORT_LO = 61000;
@@ -141,22 +141,4 @@ function writeOuter(b: Buffer, at: number, src: number, dst: number, innerLen: n
   writeU32(b, at + 12, src);
   writeU32(b, at + 16, dst);
   setIpv4HeaderChecksum(b, at);
-}
-
-/** A plain connect, as TCP_CHECK does. */
-export function tcpConnect(host: string, port: number, timeoutS: number, signal: AbortSignal): Promise<CheckResult> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (r: CheckResult): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', abort);
-      s.destroy();
-      resolve(r);
-    };
-    const abort = (): void => done({ ok: false, reason: 'aborted' });
-    const timer = setTimeout(() => done({ ok: false, reason: `timeout after ${timeoutS} s` }), timeoutS * 1000);
-    signal.addEventListener('abort', abort);
-    s.once('connect', () => done({ ok: true, reason: 'connected' }));
-    s.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, reason: `connect ${e.code ?? e.message}` }));
-  });
 }
