@@ -13,6 +13,8 @@ import { LvsError } from './control/errors';
 import type { ConnView, ListResult, ServiceView } from './control/protocol';
 import { RATE_PERIOD_S, RateEstimator } from './service/rates';
 import { VipPathChecker } from './health/vip-path';
+import { HealthControl } from './health/apply';
+import type { KeepalivedService } from './control/keepalived';
 import { copyMac } from './packet/ethernet';
 import { STATE_NAMES } from './conn/tcp-state';
 import { FORWARDERS } from './forward';
@@ -55,6 +57,8 @@ export interface DaemonOptions {
   makeIp: () => IpSender;
   /** Whether to manage the nftables fence (tests on memory I/O turn it off). */
   fence?: boolean;
+  /** Services from a keepalived.conf: their checkers run and their verdicts edit the table. */
+  keepalived?: KeepalivedService[];
 }
 
 export class Daemon {
@@ -78,10 +82,13 @@ export class Daemon {
   private readonly droppedSeen = new Float64Array(LOGGED_DROPS.length);
   private readonly svcRates: RateEstimator;
   readonly vipPath: VipPathChecker;
+  private health: HealthControl | null = null;
+  private readonly keepalived: KeepalivedService[];
   private readonly destRates: RateEstimator;
 
   constructor(readonly config: DaemonConfig, opts: DaemonOptions) {
     this.log = opts.log;
+    this.keepalived = opts.keepalived ?? [];
     this.ifaces = config.interfaces.map(readInterface);
     setTimeouts(this.timeouts, config.timeouts.tcp, config.timeouts.tcpfin, config.timeouts.udp);
     for (const s of config.services) {
@@ -207,6 +214,10 @@ export class Daemon {
     this.fence?.apply(this.services.list());
     try {
       await this.applyRules();
+      if (this.keepalived.length > 0) {
+        this.health = new HealthControl(this.ctl, this.services, this.log.child({ component: 'health' }), [this.vipPath]);
+        this.health.load(this.keepalived);
+      }
       this.ios.forEach((io, i) => io.start(this.pipeline.sinks[i]));
       await this.resolveNeighbours(NEIGH_START_WAIT_MS);
       this.tick = setInterval(() => this.onTick(), 1000);
@@ -224,6 +235,8 @@ export class Daemon {
   stop(): void {
     if (this.tick) clearInterval(this.tick);
     this.tick = null;
+    void this.health?.stop();
+    this.health = null;
     this.control.close();
     for (const io of this.ios) io.close();
     this.ip.close();
@@ -246,6 +259,7 @@ export class Daemon {
         inactConns: d.inactConns, persistConns: d.persistConns, uthreshold: d.upperThreshold, lthreshold: d.lowerThreshold,
         stats: stats(this.services.destStats, d.id), rates: this.destRates.of(d.id),
         drain: d.drainDeadline > 0 ? { left: Math.max(0, d.drainDeadline - this.clock.now), open: this.ctl.openConns(d) } : undefined,
+        health: this.health?.stateOf(s.vip, s.port, s.proto, d.addr, d.port),
       })),
     }));
     return { version: '1.2.1', size: this.conns.hashSize, services };
@@ -262,6 +276,7 @@ export class Daemon {
       verdicts: named(VERDICT_NAMES, this.pipeline.verdicts, 1),
       parseErrors: named(PARSE_ERROR_NAMES, this.pipeline.parseErrors, -1),
       capture: this.ios.map((io, i) => ({ interface: this.config.interfaces[i], ...io.health?.() })),
+      health: this.health?.states() ?? [],
       neighbours: Array.from({ length: this.neigh.size }, (_, s) => ({
         ip: ipv4ToString(this.neigh.ips[s]), resolved: this.neigh.resolved[s] === 1,
       })),

@@ -125,7 +125,9 @@ function destRow(s: ServiceView, d: DestView, o: Required<Omit<ListOptions, 'hea
     case 'plain': {
       const row = `  -> ${pad(name, 28)} ${pad(forwardLabel(d.forward), 7)} ${pad(d.weight, 6)} ${pad(d.activeConns, 10)} ${pad(d.inactConns, 10)}`;
       // userlvs extension: a draining RS says so, with what still holds it and for how long at most.
-      return d.drain ? `${row} draining: ${d.drain.open} open, ${d.drain.left}s left` : row;
+      // ...and so does one its health checks hold down at weight 0 (inhibit_on_failure), with the reason.
+      const down = d.health && !d.health.up ? ` down: ${d.health.reason}` : '';
+      return (d.drain ? `${row} draining: ${d.drain.open} open, ${d.drain.left}s left` : row) + down;
     }
   }
 }

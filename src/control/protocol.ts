@@ -30,6 +30,8 @@ export interface DestView {
   stats: number[];
   /** ipvsadm --rate: [cps, inpps, outpps, inbps, outbps], 2-second estimates smoothed as ip_vs_est does. */
   rates?: number[];
+  /** The health checks' verdict, when the RS is checked. */
+  health?: { up: boolean; reason: string };
   /** Present while the RS drains: seconds of grace left and connections still open. */
   drain?: { left: number; open: number };
 }
