@@ -160,7 +160,8 @@ const IGNORED: Record<string, string> = {
 };
 
 const OTHER_CHECKERS = new Set(['SMTP_CHECK', 'DNS_CHECK', 'BFD_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK']);
-const CHECKER_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK'] as const;
+// VIP_PATH_CHECK is lvsd's own (health/vip-path.ts): keepalived has no such checker.
+const CHECKER_KINDS = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'VIP_PATH_CHECK'] as const;
 type KaCheckerKind = (typeof CHECKER_KINDS)[number];
 const BLOCK_DIRECTIVES = new Set(['real_server', 'url', ...CHECKER_KINDS, ...OTHER_CHECKERS]);
 const SCHED_FLAG_WORDS = ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback'];
@@ -436,6 +437,7 @@ class Reader {
         case 'HTTP_GET':
         case 'SSL_GET':
         case 'MISC_CHECK':
+        case 'VIP_PATH_CHECK':
           rs.checkers.push(this.checker(c, c.name));
           break;
         default:
@@ -690,7 +692,7 @@ function checkerSpec(c: RawChecker, rs: { delayLoop: number; connectTimeout: num
   const misc = c.kind === 'MISC_CHECK';
   const http = c.kind === 'HTTP_GET' || c.kind === 'SSL_GET';
   const spec: CheckerSpec = {
-    kind: c.kind,
+    kind: c.kind === 'VIP_PATH_CHECK' ? 'VIP_PATH' : c.kind,
     connectTimeout: c.connectTimeout ?? rs.connectTimeout,
     retry: c.retry ?? rs.retry ?? (misc ? KA_MISC_RETRY : KA_RETRY),
     delayBeforeRetry: c.delayBeforeRetry ?? rs.delayBeforeRetry ?? (http ? KA_HTTP_DELAY_BEFORE_RETRY : KA_DELAY_BEFORE_RETRY),
