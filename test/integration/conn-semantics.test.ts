@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countBy, curlLoop, labDown, labUnavailable, labUp, lvsadm, ROOT, SCAPY_PYTHON, socketOf, uniquePrefix } from './lab';
+import { countBy, curlLoop, labDown, labUnavailable, labUp, admOn, ROOT, SCAPY_PYTHON, socketOf, uniquePrefix } from './lab';
 
 const skip = labUnavailable();
 const prefix = uniquePrefix('tc');
@@ -11,11 +11,7 @@ const sock = socketOf(prefix);
 const children: ChildProcessWithoutNullStreams[] = [];
 
 /** lvsadm against this lab's daemon; fails the test on a non-zero exit. */
-function adm(...args: string[]): string {
-  const r = lvsadm(args, sock);
-  if (r.code !== 0) throw new Error(`lvsadm ${args.join(' ')}: ${r.err}`);
-  return r.out;
-}
+const adm = (...args: string[]): string => admOn(sock, ...args);
 
 /** A keep-alive HTTP connection from the client namespace, driven request by request. */
 async function keepAlive(port = 80): Promise<{ get(): Promise<string>; close(): Promise<void> }> {

@@ -72,3 +72,10 @@ export function alive(pid: number): boolean {
 
 /** Debian's python3, which has python3-scapy (a pyenv python on PATH may not). */
 export const SCAPY_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** lvsadm against a lab's daemon that must succeed (throws with lvsadm's stderr when it does not). */
+export function admOn(socket: string, ...args: string[]): string {
+  const r = lvsadm(args, socket);
+  if (r.code !== 0) throw new Error(`lvsadm ${args.join(' ')}: ${r.err}`);
+  return r.out;
+}

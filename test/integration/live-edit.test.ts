@@ -5,18 +5,14 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countBy, curlLoop, labDown, labStatus, labUnavailable, labUp, lvsadm, ROOT, SCAPY_PYTHON, socketOf, uniquePrefix } from './lab';
+import { countBy, curlLoop, labDown, labStatus, labUnavailable, labUp, admOn, ROOT, SCAPY_PYTHON, socketOf, uniquePrefix } from './lab';
 
 const skip = labUnavailable();
 const prefix = uniquePrefix('tl');
 const sock = socketOf(prefix);
 const children: ChildProcessWithoutNullStreams[] = [];
 
-function adm(...args: string[]): string {
-  const r = lvsadm(args, sock);
-  if (r.code !== 0) throw new Error(`lvsadm ${args.join(' ')}: ${r.err}`);
-  return r.out;
-}
+const adm = (...args: string[]): string => admOn(sock, ...args);
 
 const accessLines = (k: number): number => {
   const s = labStatus(prefix) as { rs: { accessLog: string }[] };

@@ -3,8 +3,6 @@
 // with resolved MACs, a small connection table). Nothing may throw, every verdict must be a real one, the counters
 // must add up, the table must respect its capacity, and a forwarded frame may differ from its input only in its
 // two MAC addresses. Seeds are fixed: a failure names its frame and reproduces.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Clock } from '../../../src/clock';
@@ -26,16 +24,8 @@ import {
   V_ARP, V_DROP_FRAGMENT, V_DROP_MALFORMED, V_DROP_NEIGH, V_DROP_NO_CONN, V_DROP_NO_DEST, V_DROP_SEND, V_DROP_TABLE_FULL,
   V_FORWARDED, V_ICMP_FORWARDED, V_NOT_OURS, VERDICT_COUNT, VERDICT_NAMES,
 } from '../../../src/verdict';
+import { FIXTURES } from '../../helpers/frame-fixtures';
 
-interface FrameFixture {
-  name: string;
-  hex: string;
-  expect: Record<string, unknown> & { code: string };
-}
-
-const FIXTURES: FrameFixture[] = JSON.parse(
-  readFileSync(resolve(__dirname, '../../fixtures/frames/frames.json'), 'utf8'),
-) as FrameFixture[];
 const FRAMES = FIXTURES.map((fx) => ({ name: fx.name, bytes: Buffer.from(fx.hex, 'hex'), fx }));
 const byName = (name: string): Buffer => {
   const f = FRAMES.find((x) => x.name === name);

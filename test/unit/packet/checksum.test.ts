@@ -1,7 +1,5 @@
 // RFC 1071 checksums against scapy's values, and RFC 1624 incremental updates against a full recompute.
 // A plain reference implementation lives here too, so "full recompute" is not only src checking itself.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,16 +12,8 @@ import {
 } from '../../../src/packet/ipv4';
 import { setTcpDport, setTcpSport, TCP_CSUM_OFF, tcpChecksum } from '../../../src/packet/tcp';
 import { setUdpDport, setUdpSport, UDP_CSUM_OFF, udpChecksum } from '../../../src/packet/udp';
+import { FIXTURES, type FrameFixture } from '../../helpers/frame-fixtures';
 
-interface FrameFixture {
-  name: string;
-  hex: string;
-  expect: Record<string, unknown> & { code: string };
-}
-
-const FIXTURES: FrameFixture[] = JSON.parse(
-  readFileSync(resolve(__dirname, '../../fixtures/frames/frames.json'), 'utf8'),
-) as FrameFixture[];
 
 const SEED = 0x1624;
 const num = (fx: FrameFixture, k: string): number => fx.expect[k] as number;

@@ -1,7 +1,5 @@
 // Header readers and writers: round trips at offsets 0 and beyond, bytes around a field left alone, scapy's bytes
 // for the one frame we build whole (the ARP request), and the text forms in format.ts.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -29,16 +27,8 @@ import {
 import {
   setUdpChecksum, setUdpDport, setUdpLength, setUdpSport, udpChecksum, udpDport, udpLength, udpSport,
 } from '../../../src/packet/udp';
+import { FIXTURES, type FrameFixture } from '../../helpers/frame-fixtures';
 
-interface FrameFixture {
-  name: string;
-  hex: string;
-  expect: Record<string, unknown> & { code: string };
-}
-
-const FIXTURES: FrameFixture[] = JSON.parse(
-  readFileSync(resolve(__dirname, '../../fixtures/frames/frames.json'), 'utf8'),
-) as FrameFixture[];
 const fixture = (name: string): FrameFixture => {
   const fx = FIXTURES.find((x) => x.name === name);
   if (!fx) throw new Error(`no fixture ${name}`);
