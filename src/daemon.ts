@@ -17,8 +17,7 @@ import { HealthControl } from './health/apply';
 import type { KeepalivedService } from './control/keepalived';
 import { copyMac } from './packet/ethernet';
 import { STATE_NAMES } from './conn/tcp-state';
-import { FORWARDERS } from './forward';
-import { CF_TEMPLATE } from './pipeline';
+import { CF_TEMPLATE, forwarderOf } from './pipeline';
 import { ConnTable } from './conn/table';
 import { defaultTimeouts, setTimeouts } from './conn/timeouts';
 import { forwarderId } from './forward';
@@ -316,7 +315,7 @@ export class Daemon {
         state: template ? 'NONE' : STATE_NAMES[t.state[c]], caddr: t.tSrc[i] >>> 0, cport: t.tSport[i],
         vaddr: t.tDst[i] >>> 0, vport: t.tDport[i],
         daddr: this.services.dests[t.dest[c]]?.addr ?? 0,
-        dport: template ? (svc?.fwmark ? 0 : this.services.dests[t.dest[c]]?.port ?? 0) : FORWARDERS[t.flags[c] >>> 4].seesReplies ? t.tSport[o] : t.tDport[i],
+        dport: template ? (svc?.fwmark ? 0 : this.services.dests[t.dest[c]]?.port ?? 0) : forwarderOf(t.flags[c]).seesReplies ? t.tSport[o] : t.tDport[i],
         template,
       });
     });

@@ -4,7 +4,7 @@ import type { Clock } from './clock';
 import { ConnTable, DIR_IN, DIR_OUT, TEMPLATE_PROTO } from './conn/table';
 import { DIR_INPUT, DIR_INPUT_ONLY, DIR_OUTPUT, nextTcpState, S_ESTABLISHED, S_NONE, S_UDP } from './conn/tcp-state';
 import { FORWARDERS } from './forward';
-import type { ForwardContext } from './forward/forwarder';
+import type { ForwardContext, Forwarder } from './forward/forwarder';
 import { PROBE_PORT_HI, PROBE_PORT_LO } from './health/vip-path';
 import type { IpSender } from './io/ip-sender';
 import type { NeighbourTable } from './io/neighbour';
@@ -25,6 +25,9 @@ export const CF_INACTIVE = 0x01; // counted in the RS's inactive connections
 export const CF_NO_OUTPUT = 0x02; // replies bypass the director (DR/TUN): the INPUT_ONLY state table applies
 export const CF_TEMPLATE = 0x04; // a persistence template, not a connection
 const FWD_SHIFT = 4; // the forwarder index sits in the high nibble
+
+/** The forwarding method a connection was bound to (its flags' high nibble). */
+export const forwarderOf = (flags: number): Forwarder => FORWARDERS[flags >>> FWD_SHIFT];
 const TX_SIZE = 65536 + 128;
 
 export interface PipelineParts {

@@ -8,10 +8,10 @@ import { setTimeouts } from '../conn/timeouts';
 import { S_CLOSE, S_CLOSE_WAIT, S_FIN_WAIT, S_LAST_ACK, S_TIME_WAIT } from '../conn/tcp-state';
 import { FORWARDERS, forwarderId } from '../forward';
 import { ipv4ToString } from '../packet/format';
-import { CF_TEMPLATE } from '../pipeline';
+import { CF_TEMPLATE, forwarderOf } from '../pipeline';
 import { findScheduler } from '../sched';
 import { SCHED_FLAG_1, SCHED_FLAG_2, SCHED_FLAG_3 } from '../sched/scheduler';
-import type { DestSpec, ServiceTable } from '../service/table';
+import { ST_FIELDS, type DestSpec, type ServiceTable } from '../service/table';
 import { PROTO_TCP, PROTO_UDP, type Proto, type RealServer, type VirtualService } from '../service/types';
 import { LvsError } from './errors';
 import { FwmarkMatch } from '../service/fwmark-match';
@@ -182,7 +182,7 @@ export class ServiceControl {
     return svc.laddrs.map((l) => {
       let n = 0;
       t.forEach((c) => {
-        if (t.svc[c] === svc.id && (t.flags[c] & CF_TEMPLATE) === 0 && t.tDst[c * 2 + 1] === l && FORWARDERS[t.flags[c] >>> 4].name === 'fullnat') n++;
+        if (t.svc[c] === svc.id && (t.flags[c] & CF_TEMPLATE) === 0 && t.tDst[c * 2 + 1] === l && forwarderOf(t.flags[c]).name === 'fullnat') n++;
       });
       return { laddr: ipv4ToString(l >>> 0), conns: n };
     });
@@ -197,8 +197,8 @@ export class ServiceControl {
     const svcs = a.svc === undefined ? this.p.services.list() : [this.service(a.svc, 'No such service')];
     const t = this.p.services;
     for (const s of svcs) {
-      t.svcStats.fill(0, s.id * 5, s.id * 5 + 5);
-      for (const d of s.dests) t.destStats.fill(0, d.id * 5, d.id * 5 + 5);
+      t.svcStats.fill(0, s.id * ST_FIELDS, (s.id + 1) * ST_FIELDS);
+      for (const d of s.dests) t.destStats.fill(0, d.id * ST_FIELDS, (d.id + 1) * ST_FIELDS);
     }
   }
 

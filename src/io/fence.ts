@@ -48,15 +48,6 @@ export class Fence {
   remove(): void {
     this.run(removeFenceScript(this.table));
   }
-
-  /** The live table as nft lists it, or null when absent. */
-  list(): string | null {
-    try {
-      return execFileSync('nft', ['list', 'table', 'netdev', this.table], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch {
-      return null;
-    }
-  }
 }
 
 export function runNft(script: string): void {

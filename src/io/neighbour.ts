@@ -2,8 +2,7 @@
 // ARP frames the director captures (every ARP carries its sender's pair). MACs live in one buffer, by slot.
 import { arpShaOff, arpSpa, isEtherIpv4Arp } from '../packet/arp';
 import { copyMac, ETH_ALEN } from '../packet/ethernet';
-import { parseMac } from '../packet/format';
-import { parseIpv4 } from '../packet/format';
+import { parseIpv4, parseMac } from '../packet/format';
 
 export class NeighbourTable {
   readonly macs: Uint8Array;
