@@ -1,6 +1,6 @@
 // lvsd: the director daemon. Refuses clearly when it cannot work (not root, no interface, bad config,
 // libpcap refuses), and removes its fence and socket on SIGTERM/SIGINT.
-import { ConfigError, DEFAULT_CONN_MAX, loadConfigFile, type DaemonConfig } from '../control/config';
+import { ConfigError, DEFAULT_CONN_MAX, DEFAULT_METRICS_LISTEN, loadConfigFile, type DaemonConfig } from '../control/config';
 import { KeepalivedError, parseKeepalived, type KeepalivedConfig } from '../control/keepalived';
 import { socketPath } from '../control/protocol';
 import { Daemon } from '../daemon';
@@ -51,6 +51,7 @@ function buildConfig(o: Opts, ka: KeepalivedConfig | null): DaemonConfig {
   const base: DaemonConfig = o.config ? loadConfigFile(o.config) : {
     interfaces: o.interfaces ?? [], connMax: DEFAULT_CONN_MAX, fence: { enabled: true, table: 'userlvs' },
     timeouts: { tcp: 900, tcpfin: 120, udp: 300 }, services: [], rules: [],
+    metrics: { enabled: true, listen: DEFAULT_METRICS_LISTEN },
   };
   if (o.interfaces) base.interfaces = o.interfaces;
   if (base.interfaces.length === 0) throw new ConfigError('command line', 'interface', 'give --interface IF (or --config with interface:)');

@@ -45,7 +45,11 @@ export interface DaemonConfig {
   services: ServiceConfig[];
   /** `rules:`: ipvsadm-save lines (what `lvsadm -S` prints), applied after `services` as one batch. */
   rules: string[];
+  /** Prometheus endpoint: on loopback unless told otherwise, and then only with a token. */
+  metrics: { enabled: boolean; listen: string; token?: string };
 }
+
+export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9100';
 
 export const DEFAULT_CONN_MAX = 262144;
 export const DEFAULT_SCHEDULER = 'wlc'; // as ipvsadm
@@ -88,7 +92,10 @@ class Validator_ {
   root(): DaemonConfig {
     const top = this.doc.toJS() as unknown;
     if (!isObject(top)) this.fail([], 'the file must be a mapping (key: value)');
-    this.onlyKeys([], top, ['interface', 'conn_max', 'fence', 'timeouts', 'services', 'rules']);
+    this.onlyKeys([], top, ['interface', 'conn_max', 'fence', 'timeouts', 'services', 'rules', 'metrics']);
+    const metrics = top.metrics === undefined ? {} : top.metrics;
+    if (!isObject(metrics)) this.fail(['metrics'], 'must be a mapping');
+    this.onlyKeys(['metrics'], metrics, ['enabled', 'listen', 'token']);
     const fence = top.fence === undefined ? {} : top.fence;
     if (!isObject(fence)) this.fail(['fence'], 'must be a mapping');
     this.onlyKeys(['fence'], fence, ['enabled', 'table']);
@@ -123,7 +130,18 @@ class Validator_ {
       },
       services,
       rules: this.rules(top.rules),
+      metrics: this.metrics(metrics),
     };
+  }
+
+  private metrics(m: Record<string, unknown>): DaemonConfig['metrics'] {
+    const listen = this.str(['metrics', 'listen'], m.listen ?? DEFAULT_METRICS_LISTEN, /^[0-9.]+:\d{1,5}$/, 'an IPv4 address:port');
+    const loopback = listen.startsWith('127.');
+    if (!loopback && typeof m.token !== 'string') {
+      this.fail(['metrics', 'token'], `listening on ${listen} (not loopback) needs a token: scrapers then send Authorization: Bearer <token>`);
+    }
+    if (m.token !== undefined) this.str(['metrics', 'token'], m.token, /^\S{16,}$/, 'a token of at least 16 characters');
+    return { enabled: this.bool(['metrics', 'enabled'], m.enabled ?? true), listen, ...(typeof m.token === 'string' ? { token: m.token } : {}) };
   }
 
   /** ipvsadm-save text, each line parsed now so a bad one is refused with its line, as lvsadm -R would. */

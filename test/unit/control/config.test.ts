@@ -63,6 +63,14 @@ describe('config', () => {
     expect(e.message).toContain(`${where}: ${field}`);
   });
 
+  it('metrics listen on loopback by default; any other address needs a token', () => {
+    expect(parseConfig(GOOD).metrics).toEqual({ enabled: true, listen: '127.0.0.1:9100' });
+    expect(errorOf(`${GOOD}metrics: { listen: 0.0.0.0:9100 }\n`).message).toContain('metrics.token: listening on 0.0.0.0:9100 (not loopback) needs a token');
+    expect(parseConfig(`${GOOD}metrics: { listen: 10.0.0.10:9100, token: abcdefghijklmnop0123 }\n`).metrics)
+      .toEqual({ enabled: true, listen: '10.0.0.10:9100', token: 'abcdefghijklmnop0123' });
+    expect(errorOf(`${GOOD}metrics: { listen: 10.0.0.10:9100, token: short }\n`).problem).toContain('a token of at least 16 characters');
+  });
+
   it('refuses a duplicate service', () => {
     const text = `interface: eth0\nservices:\n  - { vip: 10.0.0.1, port: 80 }\n  - { vip: 10.0.0.1, port: 80 }\n`;
     expect(errorOf(text).message).toBe('lvsd.yaml:4: services[1]: duplicate service (same proto, vip and port as an earlier one)');
