@@ -13,6 +13,8 @@ import { LvsError } from './control/errors';
 import type { ConnView, ListResult, ServiceView } from './control/protocol';
 import { RATE_PERIOD_S, RateEstimator } from './service/rates';
 import { VipPathChecker } from './health/vip-path';
+import { networkInterfaces } from 'node:os';
+import { SyncDaemon, syncDefaults } from './sync/sync-daemon';
 import { HealthControl } from './health/apply';
 import type { KeepalivedService } from './control/keepalived';
 import { copyMac } from './packet/ethernet';
@@ -81,6 +83,7 @@ export class Daemon {
   private readonly droppedSeen = new Float64Array(LOGGED_DROPS.length);
   private readonly svcRates: RateEstimator;
   readonly vipPath: VipPathChecker;
+  private readonly sync: SyncDaemon;
   private health: HealthControl | null = null;
   private readonly keepalived: KeepalivedService[];
   private readonly destRates: RateEstimator;
@@ -128,6 +131,7 @@ export class Daemon {
       source: (rip) => this.services.dests.find((d) => d !== null && d.addr === rip)?.localAddr ?? sourceFor(this.ifaces[0], rip),
     });
     this.pipeline.probeSink = this.vipPath;
+    this.sync = new SyncDaemon(this.pipeline, this.conns, this.services, () => this.clock.now, this.log.child({ component: 'sync' }));
     this.svcRates = new RateEstimator(this.services.svcStats);
     this.destRates = new RateEstimator(this.services.destStats);
     this.ctl = new ServiceControl({
@@ -157,9 +161,31 @@ export class Daemon {
       delLaddr: edit(this.ctl.delLaddr),
       getLaddr: (a) => this.ctl.getLaddr(a),
       probe: (a) => this.probe(a),
+      startDaemon: (a) => this.startSync(a),
+      stopDaemon: (a) => {
+        this.sync.stop(a.state === 'backup' ? 'backup' : 'master');
+        return null;
+      },
+      daemonStatus: () => this.sync.status(),
       conns: (a) => this.connList(a),
       which: (a) => this.ctl.which(a),
     }, this.log.child({ component: 'control' }));
+  }
+
+  /** --start-daemon master|backup, with ipvsadm's defaults (interface eth0, group 224.0.0.81, port 8848, ttl 1). */
+  private async startSync(a: Record<string, unknown>): Promise<null> {
+    const state = a.state === 'backup' ? 'backup' : 'master';
+    const ifname = typeof a.mcastInterface === 'string' ? a.mcastInterface : 'eth0';
+    const addr = (networkInterfaces()[ifname] ?? []).find((x) => x.family === 'IPv4')?.address;
+    if (!addr) throw new LvsError('EINVAL', `sync daemon: interface ${ifname} has no IPv4 address here`);
+    const spec = syncDefaults(state, ifname, addr);
+    if (typeof a.syncid === 'number') spec.syncid = a.syncid;
+    if (typeof a.group === 'string') spec.group = a.group;
+    if (typeof a.port === 'number') spec.port = a.port;
+    if (typeof a.ttl === 'number') spec.ttl = a.ttl;
+    if (typeof a.maxlen === 'number') spec.maxlen = a.maxlen;
+    await this.sync.start(spec);
+    return null;
   }
 
   /** One VIP-path check of a real server now (lvsadm --probe; the health manager runs the same checker). */
@@ -235,6 +261,7 @@ export class Daemon {
     if (this.tick) clearInterval(this.tick);
     this.tick = null;
     void this.health?.stop();
+    this.sync.stopAll();
     this.health = null;
     this.control.close();
     for (const io of this.ios) io.close();

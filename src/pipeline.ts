@@ -60,6 +60,8 @@ export class Pipeline implements FrameSink, ForwardContext {
   rxIf = 0;
   /** VIP-path health probes: answers to their ports go there (health/vip-path.ts). */
   probeSink: { onReply(f: Flow): void } | null = null;
+  /** The master sync daemon: told of every new connection and state change (sync/sync-daemon.ts). */
+  syncSink: { onConn(c: number): void } | null = null;
   private readonly ios: PacketIo[];
   private readonly ip: IpSender;
   private ipId = 1;
@@ -245,6 +247,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     }
     rs.inactConns++;
     this.checkOverload(rs);
+    if (this.syncSink !== null) this.syncSink.onConn(c);
     this.services.svcStats[svcId * ST_FIELDS + ST_CONNS]++;
     this.services.destStats[rs.id * ST_FIELDS + ST_CONNS]++;
     return c * 2 + DIR_IN;
@@ -310,8 +313,41 @@ export class Pipeline implements FrameSink, ForwardContext {
     if (next !== old) {
       conns.state[c] = next;
       this.account(c, rs, next);
+      if (this.syncSink !== null) this.syncSink.onConn(c);
     }
     conns.touch(c, now, this.timeouts[next]);
+  }
+
+  /**
+   * A connection a master director synced to us (backup): created or updated in our table, bound to `rs` as
+   * if we had scheduled it, so that after a failover its packets find it. FullNAT connections are not
+   * synced (their local address and port are not in the sync message).
+   */
+  adopt(proto: number, caddr: number, cport: number, vaddr: number, vport: number, rs: RealServer, state: number, timeout: number): boolean {
+    const conns = this.conns;
+    const fwd = FORWARDERS[rs.fwdId];
+    if (fwd.name === 'fullnat') return false;
+    const now = this.clock.now;
+    const e = conns.lookup(proto, caddr | 0, cport, vaddr | 0, vport);
+    let c: number;
+    if (e >= 0) {
+      c = e >>> 1;
+    } else {
+      c = conns.insert(proto, caddr | 0, cport, vaddr | 0, vport, now, timeout);
+      if (c < 0) return false;
+      conns.svc[c] = rs.svcId;
+      conns.dest[c] = rs.id;
+      conns.flags[c] = (rs.fwdId << FWD_SHIFT) | CF_INACTIVE | (fwd.seesReplies ? 0 : CF_NO_OUTPUT);
+      conns.state[c] = proto === IPPROTO_UDP ? S_UDP : S_NONE;
+      fwd.bind(this, c, this.services.services[rs.svcId]!, rs);
+      rs.inactConns++;
+    }
+    if (conns.state[c] !== state) {
+      conns.state[c] = state;
+      if (proto === IPPROTO_TCP) this.account(c, rs, state);
+    }
+    conns.touch(c, now, timeout);
+    return true;
   }
 
   /** set_tcp_state's counter moves: only ESTABLISHED is active. */

@@ -6,7 +6,7 @@ import { LvsError } from '../control/errors';
 import { connAddrs, formatConns } from '../control/format-conns';
 import { connsJson, daemonJson, listJson, timeoutJson } from '../control/format-json';
 import { formatList, listAddrs, pickFormat, type ListFormat } from '../control/format-list';
-import { formatDaemon, formatTimeout, type Timeouts } from '../control/format-timeout';
+import { formatDaemon, formatTimeout, type SyncDaemonView, type Timeouts } from '../control/format-timeout';
 import { formatSave } from '../control/format-save';
 import { E_TRYHELP, E_POPT, E_USAGE, parseEndpoint, parseIpvsadm, type ParsedArgs } from '../control/ipvsadm-args';
 import { endpoint, serviceOf, splitWords, toRequest, type ControlRequest } from '../control/ipvsadm-requests';
@@ -110,7 +110,8 @@ async function list(p: ParsedArgs, call: Call, out: (s: string) => void): Promis
     return;
   }
   if (p.opts.has('daemon')) {
-    out(json ? daemonJson() : formatDaemon());
+    const daemons = (await call('daemonStatus')) as SyncDaemonView[];
+    out(json ? daemonJson(daemons) : formatDaemon(daemons));
     return;
   }
   let table = (await call('list')) as ListResult;
@@ -193,15 +194,24 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
       return;
     }
     case 'list': await list(p, call, out); return;
-    case 'start-daemon':
+    case 'start-daemon': {
+      const n = (o: string): number | undefined => (p.opts.has(o) ? Number(p.opts.get(o)) : undefined);
+      await call('startDaemon', {
+        state: p.rest[0], mcastInterface: p.opts.get('mcast-interface'), syncid: n('syncid'),
+        group: p.opts.get('mcast-group'), port: n('mcast-port'), ttl: n('mcast-ttl'), maxlen: n('sync-maxlen'),
+      });
+      return;
+    }
     case 'stop-daemon':
-      throw new LvsError(E_USAGE, 'the connection sync daemon is not supported by this lvsd yet');
+      await call('stopDaemon', { state: p.rest[0] });
+      return;
     default:
       throw new LvsError(E_USAGE, `${p.command}: not supported`);
   }
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'top') return (await import('./lvsadm-top')).main(argv.slice(1));
   let p: ParsedArgs;
   try {
     p = parseIpvsadm(argv);

@@ -63,4 +63,4 @@ export const connsJson = (conns: readonly ConnView[], truncated = false): string
 export const timeoutJson = (t: Timeouts): string => doc({ tcp: t.tcp, tcpfin: t.tcpfin, udp: t.udp });
 
 /** --daemon --json: lvsd runs no sync daemon. */
-export const daemonJson = (): string => doc({ daemons: [] });
+export const daemonJson = (daemons: readonly unknown[] = []): string => doc({ daemons });

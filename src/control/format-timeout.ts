@@ -9,5 +9,17 @@ export interface Timeouts {
 /** "Timeout (tcp tcpfin udp): %d %d %d". */
 export const formatTimeout = (t: Timeouts): string => `Timeout (tcp tcpfin udp): ${t.tcp} ${t.tcpfin} ${t.udp}\n`;
 
-/** lvsd runs no connection sync daemon; ipvsadm prints nothing when none runs. */
-export const formatDaemon = (): string => '';
+export interface SyncDaemonView {
+  state: string;
+  mcastInterface: string;
+  syncid: number;
+  maxlen: number;
+  group: string;
+  port: number;
+  ttl: number;
+}
+
+/** list_daemon: one line per running sync daemon (master first), nothing when none runs. */
+export const formatDaemon = (daemons: readonly SyncDaemonView[] = []): string => daemons
+  .map((d) => `${d.state} sync daemon (mcast=${d.mcastInterface}, syncid=${d.syncid}, maxlen=${d.maxlen}, group=${d.group}, port=${d.port}, ttl=${d.ttl})\n`)
+  .join('');

@@ -38,6 +38,7 @@ export function fakeDaemon(handlers: Record<string, Handler> = {}): { sock: stri
     list: () => TABLE,
     conns: () => ({ conns: CONNS, truncated: false }),
     timeouts: () => TIMEOUTS,
+    daemonStatus: () => [],
     ...handlers,
   }, pino({ level: 'silent' }));
   return {
