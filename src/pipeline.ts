@@ -279,6 +279,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     conns.dest[t] = rs.id;
     conns.flags[t] = CF_TEMPLATE | (rs.fwdId << FWD_SHIFT);
     rs.persistConns++;
+    if (this.syncSink !== null) this.syncSink.onConn(t);
     return t;
   }
 
@@ -316,6 +317,24 @@ export class Pipeline implements FrameSink, ForwardContext {
       if (this.syncSink !== null) this.syncSink.onConn(c);
     }
     conns.touch(c, now, this.timeouts[next]);
+  }
+
+  /** A persistence template a master synced to us: the client network stays pinned after a failover. */
+  adoptTemplate(svc: VirtualService, proto: number, snet: number, rs: RealServer, timeout: number): void {
+    const conns = this.conns;
+    const tproto = svc.fwmark !== 0 ? TEMPLATE_PROTO : proto | TEMPLATE_PROTO;
+    const tdst = svc.fwmark !== 0 ? svc.fwmark : svc.vip | 0;
+    const e = conns.lookup(tproto, snet | 0, 0, tdst, svc.port);
+    if (e >= 0) {
+      conns.touch(e >>> 1, this.clock.now, timeout);
+      return;
+    }
+    const t = conns.insert(tproto, snet | 0, 0, tdst, svc.port, this.clock.now, timeout);
+    if (t < 0) return;
+    conns.svc[t] = svc.id;
+    conns.dest[t] = rs.id;
+    conns.flags[t] = CF_TEMPLATE | (rs.fwdId << FWD_SHIFT);
+    rs.persistConns++;
   }
 
   /**

@@ -26,6 +26,7 @@ export interface SyncDaemonSpec {
 /** IPVS forwarding bits of conn flags, by our forwarder names. */
 const FWD_BITS: Record<string, number> = { nat: 0, tun: 2, dr: 3 };
 const RING = 65536;
+const TEMPLATE_FLAG = 0x1000; // IP_VS_CONN_F_TEMPLATE
 const FLUSH_MS = 200;
 
 export class SyncDaemon {
@@ -116,17 +117,20 @@ export class SyncDaemon {
     while (this.tail !== this.head) {
       const c = this.ring[this.tail];
       this.tail = (this.tail + 1) & (RING - 1);
-      if (seen.has(c) || !t.inUse[c] || (t.flags[c] & CF_TEMPLATE) !== 0) continue;
+      if (seen.has(c) || !t.inUse[c]) continue;
       seen.add(c);
+      const template = (t.flags[c] & CF_TEMPLATE) !== 0;
       const fwd = forwarderOf(t.flags[c]);
       const bits = FWD_BITS[fwd.name];
       const rs = this.services.dests[t.dest[c]];
       if (bits === undefined || !rs) continue; // FullNAT: not in the sync format
       const i = c * 2;
+      const fwmark = this.services.services[t.svc[c]]?.fwmark ?? 0;
       out.push({
-        protocol: t.proto[c], flags: bits | ((t.flags[c] & CF_INACTIVE) !== 0 ? 0x100 : 0),
-        state: t.state[c] === S_UDP ? 0 : t.state[c], cport: t.tSport[i], vport: t.tDport[i],
-        dport: fwd.seesReplies ? t.tSport[i + 1] : t.tDport[i], fwmark: this.services.services[t.svc[c]]?.fwmark ?? 0,
+        // A template (IP_VS_CONN_F_TEMPLATE): <proto, snet, 0, vaddr|fwmark, vport> -> the RS it pins.
+        protocol: t.proto[c] & 0xff, flags: bits | (template ? TEMPLATE_FLAG : (t.flags[c] & CF_INACTIVE) !== 0 ? 0x100 : 0),
+        state: template || t.state[c] === S_UDP ? 0 : t.state[c], cport: t.tSport[i], vport: t.tDport[i],
+        dport: template ? rs.port : fwd.seesReplies ? t.tSport[i + 1] : t.tDport[i], fwmark,
         timeout: Math.max(1, t.expires[c] - this.now()), caddr: t.tSrc[i] >>> 0, vaddr: t.tDst[i] >>> 0, daddr: rs.addr >>> 0,
       });
     }
@@ -144,7 +148,12 @@ export class SyncDaemon {
     for (const s of m.conns) {
       const svc = s.fwmark ? this.services.findFwmark(s.fwmark) : this.services.findService(s.protocol, s.vaddr, s.vport);
       const rs = svc?.dests.find((d) => d.addr >>> 0 === s.daddr && (d.port === s.dport || d.port === 0));
-      if (!rs) continue;
+      if (!svc || !rs) continue;
+      if (s.flags & TEMPLATE_FLAG) {
+        this.pipeline.adoptTemplate(svc, s.protocol, s.caddr, rs, s.timeout);
+        this.received++;
+        continue;
+      }
       const state = s.protocol === 17 ? S_UDP : s.state;
       if (this.pipeline.adopt(s.protocol, s.caddr, s.cport, s.vaddr, s.vport, rs, state, s.timeout)) this.received++;
     }

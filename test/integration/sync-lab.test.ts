@@ -60,6 +60,22 @@ describe.skipIf(skip !== null)(skip ? `connection sync (skipped: ${skip})` : 'co
     expect(got).toEqual(master);
   });
 
+  it('persistence templates are synced too: the backup pins the client to the same RS', async () => {
+    for (const sock of [socketOf(prefix), sock2]) adm(sock, '-E', '-t', '10.0.0.100:80', '-s', 'rr', '-p', '60');
+    const answers = curlLoop(prefix, 3);
+    expect(new Set(answers).size).toBe(1);
+    const template = (sock: string): string | undefined => adm(sock, '-L', '-n', '-c').split('\n')
+      .find((l) => / NONE +10\.0\.0\.2:0 /.test(l))?.split(/\s+/).slice(3).join(' ');
+    const want = template(socketOf(prefix));
+    expect(want).toMatch(/^10\.0\.0\.2:0 10\.0\.0\.100:80 10\.0\.0\.1[12]:80$/);
+    let got: string | undefined;
+    for (let i = 0; i < 25 && got === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      got = template(sock2);
+    }
+    expect(got).toBe(want);
+  });
+
   it('--stop-daemon stops it; a second stop says no daemon runs', () => {
     adm(socketOf(prefix), '--stop-daemon', 'master');
     expect(adm(socketOf(prefix), '-L', '--daemon')).toBe('');
