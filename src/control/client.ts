@@ -27,7 +27,8 @@ export async function request(path: string, cmd: string, args: Record<string, un
     });
     sock.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'is lvsd running?' : err.message;
+      const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'is lvsd running?'
+        : err.code === 'EACCES' ? 'permission denied: the socket is mode 0600, run lvsadm as root' : err.message;
       reject(new LvsError('ECONNREFUSED', `Can't connect to lvsd on ${path} (${why})`));
     });
   });
