@@ -15,6 +15,9 @@ import { RATE_PERIOD_S, RateEstimator } from './service/rates';
 import { VipPathChecker } from './health/vip-path';
 import { networkInterfaces } from 'node:os';
 import { SyncDaemon, syncDefaults } from './sync/sync-daemon';
+import { startMetrics } from './metrics/exporter';
+import { reloadPlan } from './control/reload';
+import type { ControlRequest } from './control/ipvsadm-requests';
 import { HealthControl } from './health/apply';
 import type { KeepalivedService } from './control/keepalived';
 import { copyMac } from './packet/ethernet';
@@ -85,6 +88,7 @@ export class Daemon {
   readonly vipPath: VipPathChecker;
   private readonly sync: SyncDaemon;
   private health: HealthControl | null = null;
+  private metrics: { url: string; close(): Promise<void> } | null = null;
   private readonly keepalived: KeepalivedService[];
   private readonly destRates: RateEstimator;
 
@@ -247,6 +251,12 @@ export class Daemon {
       await this.resolveNeighbours(NEIGH_START_WAIT_MS);
       this.tick = setInterval(() => this.onTick(), 1000);
       await this.control.listen();
+      if (this.config.metrics.enabled) {
+        this.metrics = await startMetrics({
+          listen: this.config.metrics.listen, token: this.config.metrics.token,
+          snapshot: () => ({ list: this.list(), status: this.status() }), log: this.log.child({ component: 'metrics' }),
+        });
+      }
     } catch (err) {
       this.stop();
       throw err;
@@ -257,11 +267,33 @@ export class Daemon {
     );
   }
 
+  /**
+   * SIGHUP: take a newly read config as the table's target. Only what changed is edited, as one batch (all or
+   * nothing), so established connections of unchanged real servers go on; the edits are logged.
+   */
+  async reload(config: DaemonConfig, keepalived?: KeepalivedService[]): Promise<ControlRequest[]> {
+    if (config.interfaces.join() !== this.config.interfaces.join()) {
+      this.log.warn({ now: this.config.interfaces, config: config.interfaces }, 'interfaces change only at restart');
+    }
+    const plan = reloadPlan(this.services.list(), config.services);
+    this.ctl.batch({ commands: plan });
+    setTimeouts(this.timeouts, config.timeouts.tcp, config.timeouts.tcpfin, config.timeouts.udp);
+    if (keepalived) {
+      await this.health?.stop();
+      this.health = new HealthControl(this.ctl, this.services, this.log.child({ component: 'health' }), [this.vipPath]);
+      this.health.load(keepalived);
+    }
+    this.log.info({ changes: plan }, `config reloaded: ${plan.length} change(s)`);
+    return plan;
+  }
+
   stop(): void {
     if (this.tick) clearInterval(this.tick);
     this.tick = null;
     void this.health?.stop();
     this.sync.stopAll();
+    void this.metrics?.close();
+    this.metrics = null;
     this.health = null;
     this.control.close();
     for (const io of this.ios) io.close();
@@ -295,6 +327,7 @@ export class Daemon {
     const named = (names: Readonly<Record<number, string>> | readonly string[], values: Float64Array, sign: number) =>
       Object.fromEntries(Object.entries(names).map(([k, n]) => [n, values[sign * Number(k)]]));
     return {
+      metrics: this.metrics?.url ?? null,
       interfaces: this.config.interfaces,
       uptime: this.clock.now,
       conns: this.conns.count,

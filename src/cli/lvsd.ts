@@ -117,6 +117,17 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // SIGHUP: read the files again and apply the difference; a bad file leaves everything as it was.
+    process.on('SIGHUP', () => {
+      try {
+        const kaNew = opts.keepalived ? parseKeepalived(opts.keepalived) : null;
+        void daemon.reload(buildConfig(opts, kaNew), kaNew?.services).catch((err: Error) => {
+          log.error({ err: err.message }, 'reload refused; the table is unchanged');
+        });
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'reload refused: the config does not read; the table is unchanged');
+      }
+    });
   });
 }
 

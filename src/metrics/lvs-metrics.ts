@@ -25,7 +25,6 @@ interface SeriesDef {
   samples(s: MetricsSnapshot): Sample[];
 }
 
-
 const SVC_LABELS = ['vip', 'port', 'proto'] as const;
 const RS_LABELS = [...SVC_LABELS, 'real'] as const;
 const DIRECTIONS = ['in', 'out'] as const;
@@ -59,7 +58,7 @@ const each = <V>(rows: Rows<V>, f: (v: V) => number | undefined) => (snap: Metri
 const inOut = (rows: Rows<ServiceView | DestView>, field: 'stats' | 'rates', at: number) => (snap: MetricsSnapshot): Sample[] =>
   rows(snap).flatMap(([l, v]) => DIRECTIONS.map((direction, k): Sample => [{ ...l, direction }, count(v[field]?.[at + k])]));
 
-/** The drop reasons of status().verdicts (everything but forwarded, not-ours and arp). */
+/** The drop reasons of status().verdicts: everything but forwarded, icmp-forwarded, not-ours and arp. */
 function drops(snap: MetricsSnapshot): Sample[] {
   return Object.entries(record(snap.status.verdicts)).filter(([reason]) => isDrop(reason))
     .map(([reason, v]) => [{ reason }, count(v)]);

@@ -39,7 +39,7 @@ async function lvsadm(...argv: string[]): Promise<{ code: number; out: string; e
 
 describe('a daemon built from config rules', () => {
   beforeAll(async () => {
-    const config = parseConfig(`interface: lo\nfence: { enabled: false }\nrules: |\n${RULES.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+    const config = parseConfig(`interface: lo\nfence: { enabled: false }\nmetrics: { listen: '127.0.0.1:0' }\nrules: |\n${RULES.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
     const io = new MemoryIo();
     daemon = new Daemon(config, { socket, log: createLogger('silent'), makeIo: () => io, makeIp: () => io, fence: false });
     await daemon.start();
@@ -79,6 +79,14 @@ describe('a daemon built from config rules', () => {
     expect((await lvsadm('-G', '-t', '10.0.0.100:80')).out).toBe('VIP:VPORT                    SNAT_IP          CONNS\nTCP  10.0.0.100:80           10.0.0.200       0\n');
     expect(await lvsadm('-P', '-t', '10.0.0.100:80', '-z', '10.0.0.200')).toMatchObject({ code: 255, err: 'Local address already exists\n' });
     expect((await lvsadm('-Q', '-t', '10.0.0.100:80', '-z', '10.0.0.200')).code).toBe(0);
+  });
+
+  it('serves Prometheus metrics on loopback, named in status', async () => {
+    const { request } = await import('../../../src/control/client');
+    const st = (await request(socket, 'status')) as { metrics: string };
+    expect(st.metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const text = await (await fetch(st.metrics)).text();
+    expect(text).toContain('lvs_real_server_connections_total{vip="10.0.0.100",port="80",proto="tcp",real="10.0.0.11:80"} 0');
   });
 
   it('says clearly when lvsd is not there', async () => {
