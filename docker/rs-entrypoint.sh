@@ -4,8 +4,10 @@
 #
 #   LVS_MODE=dr    VIP/32 on lo; arp_ignore=1, arp_announce=2 (all + the interface), so the RS
 #                  accepts frames for the VIP but never answers or announces it in ARP.
-#   LVS_MODE=tun   the same ARP rules; VIP/32 on tunl0 when the host kernel has ipip, else VIP on
-#                  lo and a note that IPIP decapsulation needs userlvs's lvs-decap helper.
+#   LVS_MODE=tun   the same ARP rules; VIP/32 on tunl0 when the host kernel has ipip, else
+#                  lvs-decap in the background: IPIP received on a raw socket, the inner packet
+#                  written to the TUN device lvs0, which carries VIP/32 (needs NET_RAW, the device
+#                  /dev/net/tun and rp_filter=0 on all and default: docker-compose.tun.yml).
 #   LVS_MODE=nat   default route via GATEWAY (the director); no VIP on the RS.
 #   LVS_MODE=none  (default) plain nginx.
 #
@@ -133,11 +135,35 @@ case $LVS_MODE in
       fi
       log "TUN: VIP $VIP/32 on tunl0 (kernel ipip decapsulation)"
     else
-      ip addr replace "$VIP/32" dev lo ||
-        die "cannot add $VIP/32 to lo (needs cap_add NET_ADMIN)"
-      log "TUN: no tunl0 here: the host kernel has no ipip module (run 'modprobe ipip' on the host)."
-      log "TUN: without it this RS cannot decapsulate IPIP; userlvs's lvs-decap helper (a later"
-      log "TUN: release) does it in userspace. VIP $VIP/32 is on lo meanwhile; serving nginx anyway."
+      # No ipip in the host kernel: lvs-decap decapsulates in userspace into the TUN device lvs0.
+      log "TUN: no tunl0 here (the host kernel has no ipip module): starting lvs-decap"
+      command -v lvs-decap >/dev/null 2>&1 || die "lvs-decap is not in this image (rebuild it from docker/Dockerfile.rs)"
+      [ -c /dev/net/tun ] ||
+        die "no /dev/net/tun for lvs-decap: give the container the device (compose devices: [/dev/net/tun]," \
+          "as docker-compose.tun.yml does; docker run --device /dev/net/tun), or load ipip on the host"
+      # The decapsulated packet's source (the client) is not routed via lvs0, and the kernel applies
+      # max(all, lvs0): both must be 0, and lvs0 takes its value from default when it is created.
+      for key in all default; do
+        sysctl_set "net.ipv4.conf.$key.rp_filter" 0 || true
+        v=$(sysctl_get "net.ipv4.conf.$key.rp_filter") || v='?'
+        [ "$v" = 0 ] || die "net.ipv4.conf.$key.rp_filter is $v, need 0 for lvs-decap, and /proc/sys is read-only" \
+          "here: set compose sysctls { net.ipv4.conf.all.rp_filter: 0, net.ipv4.conf.default.rp_filter: 0 }" \
+          "(docker-compose.tun.yml does)"
+      done
+      # lvs0 lives as long as its lvs-decap: one that exists already belongs to another one.
+      ! ip link show lvs0 >/dev/null 2>&1 || die "lvs0 exists already: another lvs-decap runs here"
+      lvs-decap --dev lvs0 --vip "$VIP" &
+      decap=$!
+      # Ready once lvs0 carries the VIP (lvs-decap receives from then on); it says why when it exits.
+      n=0
+      until ip -o -4 addr show dev lvs0 2>/dev/null | grep -q " $VIP/32 "; do
+        kill -0 "$decap" 2>/dev/null || die "lvs-decap exited (its message is above; cap_add NET_ADMIN and NET_RAW?)"
+        n=$((n + 1))
+        [ "$n" -le 50 ] || die "lvs-decap (pid $decap) did not bring lvs0 up with $VIP/32 within 5 s"
+        sleep 0.1
+      done
+      # nginx replaces this shell as PID 1 below; lvs-decap runs on beside it until the container stops.
+      log "TUN: lvs-decap (pid $decap) decapsulates IPIP into lvs0, VIP $VIP/32 on lvs0"
     fi
     ;;
   nat)

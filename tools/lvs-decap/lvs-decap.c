@@ -110,8 +110,23 @@ static void print_stats(const char *what)
 }
 
 /* Write "0"/"1" to a /proc/sys file; returns 0 or an errno. */
+/* A file that already holds the value is not written: /proc/sys is read-only in an unprivileged container,
+ * where compose sysctls have set it already. */
 static int write_sysctl(const char *path, const char *value)
 {
+	char cur[16];
+	int rfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rfd >= 0) {
+		ssize_t r = read(rfd, cur, sizeof(cur) - 1);
+		close(rfd);
+		while (r > 0 && (cur[r - 1] == '\n' || cur[r - 1] == ' '))
+			r--;
+		size_t want = strlen(value);
+		while (want > 0 && value[want - 1] == '\n')
+			want--;
+		if (r > 0 && (size_t)r == want && memcmp(cur, value, want) == 0)
+			return 0;
+	}
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
