@@ -1,0 +1,175 @@
+// Connection-table scale: ConnTable (src/conn/table.ts) on its own, at several sizes. For each size N: a table of
+// capacity N, N connections inserted, then timed loops of pseudo-random lookups that hit and that miss.
+// Reports ns per insert (the first fill, which also touches the fresh arrays' pages, and a refill after emptying
+// the table) and per lookup, the table's own bytes per entry (ConnTable.bytes / capacity) and what the
+// process really paid (ArrayBuffer + JS heap growth over the build, per entry), plus heap growth and GCs during the
+// lookup loops (the goal is 0 and 0: a lookup allocates nothing).
+// Run: node --expose-gc dist-bench/bench/conn-scale.js [--sizes 1000,100000,1000000] [--lookups N] [--json]
+import { PerformanceObserver } from 'node:perf_hooks';
+import { ConnTable } from '../src/conn/table';
+
+const argOf = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const SIZES = (argOf('--sizes') ?? '1000,100000,1000000').split(',').map(Number);
+const LOOKUPS = Number(argOf('--lookups') ?? 5_000_000);
+const JSON_OUT = process.argv.includes('--json');
+const gc = (globalThis as { gc?: () => void }).gc;
+
+const PROTO_TCP = 6;
+const VIP = 0x0a000064; // 10.0.0.100 (int32 form: below 2^31)
+const now = 0;
+const TIMEOUT = 900;
+
+// Connection i's client: 10.(64 + i>>>22).x.y, port 1024 + (i & 0x3fff); int32 addresses as the wire path has them.
+const srcOf = (i: number): number => (0x0a400000 + (i >>> 14)) | 0;
+const sportOf = (i: number): number => 1024 + (i & 0x3fff);
+// A pseudo-random index in [0, n) from a loop counter (multiplicative hash), so lookups miss the CPU cache the way
+// real traffic over a large table does.
+const pick = (k: number, n: number): number => ((Math.imul(k, 2654435761) >>> 1) % n) | 0;
+
+interface Row {
+  entries: number;
+  insert_first_ns: number;
+  insert_refill_ns: number;
+  lookup_hit_ns: number;
+  lookup_miss_ns: number;
+  keygen_ns: number;
+  table_bytes_per_entry: number;
+  measured_bytes_per_entry: number;
+  hash_buckets: number;
+  lookup_heap_growth_bytes: number;
+  lookup_heap_bytes_per_lookup: number;
+  lookup_gc_count: number;
+}
+
+function mem(): number {
+  const m = process.memoryUsage();
+  return m.arrayBuffers + m.heapUsed;
+}
+
+// Separate functions per loop so each gets optimised for its own shape.
+function hitLoop(t: ConnTable, n: number, count: number): number {
+  let found = 0;
+  for (let k = 0; k < count; k++) {
+    const i = pick(k, n);
+    if (t.lookup(PROTO_TCP, srcOf(i), sportOf(i), VIP, 80) >= 0) found++;
+  }
+  return found;
+}
+function missLoop(t: ConnTable, n: number, count: number): number {
+  let found = 0;
+  for (let k = 0; k < count; k++) {
+    const i = pick(k, n);
+    if (t.lookup(PROTO_TCP, srcOf(i), sportOf(i), VIP, 81) >= 0) found++;
+  }
+  return found;
+}
+// The loop's own cost (index and key generation) without the lookup, to read the lookup's share.
+function keyLoop(n: number, count: number): number {
+  let acc = 0;
+  for (let k = 0; k < count; k++) {
+    const i = pick(k, n);
+    acc = (acc + (srcOf(i) ^ sportOf(i))) | 0;
+  }
+  return acc;
+}
+
+async function measure(n: number): Promise<Row> {
+  gc?.();
+  gc?.();
+  const m0 = mem();
+  const t = new ConnTable(n, { onExpire: () => 0 });
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    if (t.insert(PROTO_TCP, srcOf(i), sportOf(i), VIP, 80, now, TIMEOUT) < 0) throw new Error(`table full at ${i}`);
+  }
+  const insertNs = Number(process.hrtime.bigint() - t0) / n;
+  gc?.();
+  gc?.();
+  const m1 = mem();
+
+  // Warm-up: let the optimising compiler settle on each loop before timing it.
+  const warm = Math.min(LOOKUPS, 200_000);
+  hitLoop(t, n, warm);
+  missLoop(t, n, warm);
+  keyLoop(n, warm);
+  gc?.();
+
+  let gcs = 0;
+  const obs = new PerformanceObserver((list) => { gcs += list.getEntries().length; });
+  obs.observe({ entryTypes: ['gc'] });
+  const h0 = process.memoryUsage().heapUsed;
+  let s = process.hrtime.bigint();
+  const hits = hitLoop(t, n, LOOKUPS);
+  const hitNs = Number(process.hrtime.bigint() - s) / LOOKUPS;
+  s = process.hrtime.bigint();
+  const misses = missLoop(t, n, LOOKUPS);
+  const missNs = Number(process.hrtime.bigint() - s) / LOOKUPS;
+  const h1 = process.memoryUsage().heapUsed;
+  s = process.hrtime.bigint();
+  const acc = keyLoop(n, LOOKUPS);
+  const keyNs = Number(process.hrtime.bigint() - s) / LOOKUPS;
+  // GC entries are delivered asynchronously: give the observer a moment before reading its count.
+  await new Promise((r) => setTimeout(r, 100));
+  obs.disconnect();
+  if (hits !== LOOKUPS) throw new Error(`expected ${LOOKUPS} hits at ${n}, got ${hits}`);
+  if (misses !== 0) throw new Error(`expected no hit for absent tuples at ${n}, got ${misses}`);
+  if (acc === 0x7fffffff) process.stderr.write(''); // keep the key loop's result alive
+
+  // Steady-state insert: empty the table and fill it again (the arrays' pages are touched by now), at least 1M
+  // inserts in all so small tables are timed over more than a millisecond.
+  const reps = Math.max(1, Math.ceil(1_000_000 / n));
+  let refillTotal = 0n;
+  for (let r = 0; r < reps; r++) {
+    for (let c = 0; c < n; c++) t.remove(c);
+    s = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) t.insert(PROTO_TCP, srcOf(i), sportOf(i), VIP, 80, now, TIMEOUT);
+    refillTotal += process.hrtime.bigint() - s;
+    if (t.count !== n) throw new Error(`refill: expected ${n} connections, have ${t.count}`);
+  }
+  const refillNs = Number(refillTotal) / (n * reps);
+
+  return {
+    entries: n,
+    insert_first_ns: +insertNs.toFixed(1),
+    insert_refill_ns: +refillNs.toFixed(1),
+    lookup_hit_ns: +hitNs.toFixed(1),
+    lookup_miss_ns: +missNs.toFixed(1),
+    keygen_ns: +keyNs.toFixed(1),
+    table_bytes_per_entry: +(t.bytes / t.capacity).toFixed(1),
+    measured_bytes_per_entry: +((m1 - m0) / n).toFixed(1),
+    hash_buckets: t.hashSize,
+    lookup_heap_growth_bytes: h1 - h0,
+    lookup_heap_bytes_per_lookup: +((h1 - h0) / (2 * LOOKUPS)).toFixed(3),
+    lookup_gc_count: gcs,
+  };
+}
+
+// Warm the compiler on every loop (and on insert) once, on a throwaway table, so the first size is not measured
+// in the interpreter.
+function warmUp(): void {
+  const n = 65_536;
+  const t = new ConnTable(n, { onExpire: () => 0 });
+  for (let i = 0; i < n; i++) t.insert(PROTO_TCP, srcOf(i), sportOf(i), VIP, 80, now, TIMEOUT);
+  hitLoop(t, n, 1_000_000);
+  missLoop(t, n, 1_000_000);
+  keyLoop(n, 1_000_000);
+}
+
+async function main(): Promise<void> {
+  warmUp();
+  const rows: Row[] = [];
+  for (const n of SIZES) {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`size ${n}`);
+    const row = await measure(n);
+    rows.push(row);
+    if (!JSON_OUT) {
+      process.stdout.write(`${Object.entries(row).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ lookups: LOOKUPS, rows })}\n`);
+}
+
+void main();
