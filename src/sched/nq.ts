@@ -2,6 +2,7 @@
 // one; otherwise shortest expected delay, the least (active + 1) / weight, ties to the first.
 import type { Scheduler } from './scheduler';
 import { available } from './scheduler';
+import { expectedDelay } from './overhead';
 import type { RealServer, VirtualService } from '../service/types';
 
 export const nq: Scheduler = {
@@ -17,7 +18,7 @@ export const nq: Scheduler = {
           const rs = d[i];
           if (!available(rs)) continue;
           if (rs.activeConns === 0) return rs; // idle: taken at once
-          const doh = rs.activeConns + 1;
+          const doh = expectedDelay(rs);
           if (least === null || loh * rs.weight > doh * least.weight) {
             least = rs;
             loh = doh;

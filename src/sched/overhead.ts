@@ -6,22 +6,26 @@ import type { RealServer } from '../service/types';
 /** ip_vs_dest_conn_overhead(): active connections count 256 times an inactive one. */
 export const overhead = (rs: RealServer): number => rs.activeConns * 256 + rs.inactConns;
 
+/** sed's and nq's expected delay: the active connections with the incoming one. */
+export const expectedDelay = (rs: RealServer): number => rs.activeConns + 1;
+
 /**
- * The weighted least-connection pick of ip_vs_wlc.c, which lblc/lblcr repeat as __ip_vs_lblc(r)_schedule():
- * the first available real server, then any later one not overloaded with `loh * w > doh * w_least`
- * (weight 0 never passes that test). Ties stay with the earlier one; null when none is available.
+ * The weighted pick of ip_vs_wlc.c (and, with expectedDelay, ip_vs_sed.c), which lblc/lblcr repeat as
+ * __ip_vs_lblc(r)_schedule(): the first available real server, then any later one not overloaded with
+ * `loh * w > doh * w_least` (weight 0 never passes that test). Ties stay with the earlier one; null when none
+ * is available.
  */
-export function weightedLeastConn(dests: readonly RealServer[]): RealServer | null {
+export function weightedLeastConn(dests: readonly RealServer[], cost: (rs: RealServer) => number = overhead): RealServer | null {
   const n = dests.length;
   let i = 0;
   while (i < n && !available(dests[i])) i++;
   if (i === n) return null;
   let least = dests[i];
-  let loh = overhead(least);
+  let loh = cost(least);
   for (i++; i < n; i++) {
     const d = dests[i];
     if (d.overloaded) continue;
-    const doh = overhead(d);
+    const doh = cost(d);
     if (loh * d.weight > doh * least.weight) {
       least = d;
       loh = doh;
