@@ -7,7 +7,8 @@ import type { ServiceConfig } from './config';
 import type { ControlRequest } from './ipvsadm-requests';
 import { schedFlagNames } from './format-list';
 
-const svcKey = (s: { proto: number; vip: number; port: number; fwmark: number }): Record<string, unknown> =>
+/** How a control request names a service: by mark, or by protocol, address and port. */
+export const svcKey = (s: { proto: number; vip: number; port: number; fwmark: number }): Record<string, unknown> =>
   s.fwmark ? { fwmark: s.fwmark } : { proto: s.proto === PROTO_UDP ? 'udp' : 'tcp', addr: ipv4ToString(s.vip >>> 0), port: s.port };
 const same = (a: { proto: number; vip: number; port: number; fwmark: number }, b: typeof a): boolean =>
   a.fwmark ? a.fwmark === b.fwmark : !b.fwmark && a.proto === b.proto && a.vip >>> 0 === b.vip >>> 0 && a.port === b.port;

@@ -14,6 +14,7 @@ import { SCHED_FLAG_1, SCHED_FLAG_2, SCHED_FLAG_3 } from '../sched/scheduler';
 import { ST_FIELDS, type DestSpec, type ServiceTable } from '../service/table';
 import { PROTO_TCP, PROTO_UDP, type Proto, type RealServer, type VirtualService } from '../service/types';
 import { LvsError } from './errors';
+import { svcKey } from './reload';
 import { FwmarkMatch } from '../service/fwmark-match';
 
 /** ipvsadm's -p without a value (libipvs IPVS_SVC_PERSISTENT_TIMEOUT). */
@@ -82,10 +83,7 @@ export class ServiceControl {
   }
 
   clear(): void {
-    for (const svc of this.p.services.list()) {
-      const key = svc.fwmark ? { fwmark: svc.fwmark } : { proto: svc.proto === PROTO_UDP ? 'udp' : 'tcp', addr: ipv4ToString(svc.vip), port: svc.port };
-      this.deleteService({ svc: key });
-    }
+    for (const svc of this.p.services.list()) this.deleteService({ svc: svcKey(svc) });
   }
 
   addDest(a: Args): void {

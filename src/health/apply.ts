@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import type { KeepalivedRealServer, KeepalivedService } from '../control/keepalived';
 import type { ServiceControl } from '../control/service-control';
+import { svcKey } from '../control/reload';
 import type { Logger } from '../log';
 import { ipv4ToString } from '../packet/format';
 import { PROTO_UDP } from '../service/types';
@@ -110,7 +111,7 @@ export class HealthControl {
   /** Make the live table match what the verdicts say, with lvsadm's own edits. */
   private reconcile(plan: ServicePlan): void {
     const s = plan.svc;
-    const svcKey = { proto: s.proto === PROTO_UDP ? 'udp' : 'tcp', addr: ipv4ToString(s.vip >>> 0), port: s.port };
+    const key = svcKey(s);
     const live = this.table.findService(s.proto, s.vip, s.port);
     if (!live) return;
     const want = new Map<string, { addr: string; port: number; forward: string; weight: number; ux?: number; lx?: number }>();
@@ -131,13 +132,13 @@ export class HealthControl {
       const k = `${d.addr >>> 0}:${d.port}`;
       const w = want.get(k);
       const dest = { addr: ipv4ToString(d.addr >>> 0), port: d.port };
-      if (!w) this.ctl.deleteDest({ svc: svcKey, dest });
-      else if (w.weight !== d.weight) this.ctl.editDest({ svc: svcKey, dest, forward: d.forward, weight: w.weight });
+      if (!w) this.ctl.deleteDest({ svc: key, dest });
+      else if (w.weight !== d.weight) this.ctl.editDest({ svc: key, dest, forward: d.forward, weight: w.weight });
       want.delete(k);
     }
     for (const w of want.values()) {
       this.ctl.addDest({
-        svc: svcKey, dest: { addr: w.addr, port: w.port }, forward: w.forward, weight: w.weight,
+        svc: key, dest: { addr: w.addr, port: w.port }, forward: w.forward, weight: w.weight,
         ...(w.ux !== undefined ? { uthreshold: w.ux } : {}), ...(w.lx !== undefined ? { lthreshold: w.lx } : {}),
       });
     }
