@@ -1,124 +1,197 @@
-// libpcap capture and injection through node-pcap, without its per-packet objects: we subclass its session
-// and override on_packet_ready (bound in its constructor) to hand the reused buffer straight to the pipeline.
-import pcap = require('pcap');
+// libpcap capture and injection on one interface, self-healing: a one-second watch (its own timer, so the
+// daemon and its workers need nothing) closes the capture when the link goes down, opens it again when it
+// comes back, and reopens it when the device is re-created, its MTU changes or the capture stalls.
+import { CaptureOpenError, type CaptureOptions, type CaptureSession } from './capture-session';
+import { CaptureWatch, W_CLOSE, W_OPEN, W_REOPEN, type CaptureCounts } from './capture-watch';
+import { readLinkState, snaplenFor, type LinkState } from './link-state';
+import { NodePcapSession } from './node-pcap-session';
 import type { FrameSink, PacketIo } from './packet-io';
+import { RxAggregation } from './rx-aggregation';
 
-const CAPLEN_OFF = 8; // pcap_pkthdr as node-pcap copies it: tv_sec, tv_usec, caplen, len (uint32 LE each)
-const SNAPLEN = 65535;
+export { CaptureOpenError } from './capture-session';
 
-type Session = pcap.PcapSession & {
-  buf: Buffer;
-  header: Buffer;
-  on_packet_ready(): void;
-  session: { dispatch(buf: Buffer, header: Buffer): number; close(): void };
-};
-
-/** Thrown when libpcap cannot open the interface; the message is libpcap's own. */
-export class CaptureOpenError extends Error {}
+/**
+ * The kernel ring libpcap asks for: ~84k slots of MTU + 22 bytes at MTU 1500. Frames can arrive in bursts of tens
+ * of thousands while lvsd is off the CPU (measured in the netns lab: 32 MiB lost 5-20% of a 50-100 kpps stream,
+ * 128 MiB none; BENCHMARKS.md, pps). Kernel memory, per capture interface and per capture process.
+ */
+const BUFFER_SIZE = 128 * 1024 * 1024;
+const WATCH_MS = 1000;
 
 export class PcapIo implements PacketIo {
-  private session: Session | null = null;
+  private session: CaptureSession | null = null;
   private sink: FrameSink | null = null;
-  /** Views of a buffer's first n bytes, made once per (buffer, n): inject takes a whole Buffer. */
-  private readonly views = new WeakMap<Uint8Array, Buffer[]>();
-  /** Frames whose handler threw: the data path must never take the process down (node-pcap would). */
-  handlerErrors = 0;
+  private snaplen = 0;
+  private readonly watch = new CaptureWatch(WATCH_MS);
+  private timer: NodeJS.Timeout | null = null;
+  private readonly counts: CaptureCounts = { received: 0, dropped: 0, taken: 0, emptyWakeups: 0 };
+  /** Totals of the sessions closed so far, so counters stay monotonic across reopens. */
+  private readonly closedTotals = { received: 0, dropped: 0, truncated: 0, handlerErrors: 0 };
+  /** The kernel's counters just after the session opened: frames the socket caught before its filter was set. */
+  private readonly atOpen = { received: 0, dropped: 0 };
+  private truncatedLogged = 0;
+  private openError = '';
+  private readonly aggregation: RxAggregation;
+  /** Times the capture was opened again after a loss, a stall or a device change. */
+  reopens = 0;
   lastHandlerError: unknown = null;
 
-  constructor(readonly iface: string, private filter: string, warn: (msg: string) => void = () => undefined) {
-    // node-pcap reports non-fatal libpcap warnings through console.warn unless told otherwise.
-    (pcap as unknown as { warningHandler: (m: string) => void }).warningHandler = warn;
+  /** `info` reports recoveries; without it they go to `warn` (its one-argument callers predate it). */
+  constructor(
+    readonly iface: string,
+    private filter: string,
+    private readonly warn: (msg: string) => void = () => undefined,
+    private readonly info: (msg: string) => void = warn,
+  ) {
+    this.aggregation = new RxAggregation(iface, warn, info);
   }
 
+  /** Throws CaptureOpenError when libpcap cannot open the interface (missing, down...): a daemon must not start blind. */
   start(sink: FrameSink): void {
     this.sink = sink;
-    this.open();
+    const link = readLinkState(this.iface);
+    if (link.up) this.aggregation.off();
+    this.session = this.openSession(link);
+    this.watch.opened(link, Date.now());
+    this.timer = setInterval(() => this.look(), WATCH_MS);
+    this.timer.unref(); // the capture alone never keeps a process alive
   }
 
   setFilter(filter: string): void {
     if (filter === this.filter) return;
     this.filter = filter;
-    if (this.sink) this.open();
+    const s = this.session;
+    if (s === null || s.setFilter(filter)) return; // closed: the next open takes the new filter
+    this.replace(s, readLinkState(this.iface));
   }
 
   send(buf: Uint8Array, len: number): boolean {
     const s = this.session;
-    if (s === null) return false;
-    try {
-      s.inject(this.view(buf, len));
-      return true;
-    } catch {
-      return false;
-    }
+    return s !== null && s.send(buf, len);
   }
 
   close(): void {
-    this.closeSession(this.session);
-    this.session = null;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.drop();
+    this.aggregation.restore();
     this.sink = null;
   }
 
-  health(): { handlerErrors: number; lastHandlerError: string | null } {
-    const e = this.lastHandlerError;
-    return { handlerErrors: this.handlerErrors, lastHandlerError: e === null ? null : String((e as Error).stack ?? e) };
-  }
-
-  stats(): { received: number; dropped: number; ifdropped: number } {
-    const st = this.session?.stats() as { ps_recv: number; ps_drop: number; ps_ifdrop: number } | undefined;
-    return { received: st?.ps_recv ?? 0, dropped: st?.ps_drop ?? 0, ifdropped: st?.ps_ifdrop ?? 0 };
-  }
-
-  private open(): void {
-    const sink = this.sink!;
-    const onError = (err: unknown): void => {
-      this.handlerErrors++;
-      this.lastHandlerError = err;
+  health(): {
+    handlerErrors: number; lastHandlerError: string | null; capturing: boolean; truncated: number; ringDrops: number; reopens: number;
+  } {
+    const e = this.session?.counters.lastHandlerError ?? this.lastHandlerError;
+    return {
+      handlerErrors: this.closedTotals.handlerErrors + (this.session?.counters.handlerErrors ?? 0),
+      lastHandlerError: e === null ? null : String((e as Error).stack ?? e),
+      capturing: this.session !== null,
+      truncated: this.truncated(),
+      ringDrops: this.stats().dropped,
+      reopens: this.reopens,
     };
-    let next: Session;
-    class Capture extends (pcap.PcapSession as unknown as new (...a: unknown[]) => Session) {
-      override on_packet_ready(this: Session): void {
-        try {
-          sink.onFrame(this.buf, this.header.readUInt32LE(CAPLEN_OFF));
-        } catch (err) {
-          onError(err);
-        }
-      }
+  }
+
+  /** Kernel counters (ps_recv, ps_drop) and truncated frames, summed over every session so far. */
+  stats(): { received: number; dropped: number; ifdropped: number; truncated: number } {
+    const k = this.kernel();
+    return { received: this.closedTotals.received + k.received, dropped: this.closedTotals.dropped + k.dropped, ifdropped: 0, truncated: this.truncated() };
+  }
+
+  /** The one-second look (see capture-watch.ts). */
+  private look(): void {
+    const link = readLinkState(this.iface);
+    const now = Date.now();
+    const s = this.session;
+    let counts: CaptureCounts | null = null;
+    if (s !== null) {
+      const k = this.kernel();
+      this.counts.received = k.received - this.atOpen.received;
+      this.counts.dropped = k.dropped - this.atOpen.dropped;
+      this.counts.taken = s.counters.taken;
+      this.counts.emptyWakeups = s.counters.emptyWakeups;
+      counts = this.counts;
     }
+    const action = this.watch.check(link, counts, now);
+    if (action === W_CLOSE) {
+      this.drop();
+      this.watch.closed(now, this.watch.reason);
+      this.warn(`capture on ${this.iface} lost: ${this.watch.reason}; reopening when it is up again`);
+    } else if (action === W_REOPEN) {
+      this.warn(`capture on ${this.iface}: ${this.watch.reason}; reopening`);
+      this.drop();
+      this.watch.closed(now, this.watch.reason);
+      this.reopen(link, now);
+    } else if (action === W_OPEN) {
+      this.reopen(link, now);
+    }
+    const t = this.truncated();
+    if (t > this.truncatedLogged) {
+      this.warn(`capture on ${this.iface}: ${t - this.truncatedLogged} frame(s) longer than the capture length (${this.snaplen} bytes) dropped ` +
+        `(${t} in all): receive aggregation (GRO/LRO) on, or a peer sending past the MTU`);
+      this.truncatedLogged = t;
+    }
+  }
+
+  private reopen(link: LinkState, now: number): void {
+    this.aggregation.off(); // a re-created device comes back with its defaults
     try {
-      // (is_live, device, filter, buffer_size, snap_length, outfile, is_monitor, buffer_timeout, promiscuous)
-      // buffer_timeout 0 selects immediate mode: frames reach us as they arrive, not in 1 s batches.
-      next = new Capture(true, this.iface, this.filter, 32 * 1024 * 1024, SNAPLEN, null, false, 0, true);
+      this.session = this.openSession(link);
     } catch (err) {
-      throw new CaptureOpenError(`${this.iface}: ${(err as Error).message}`);
+      const msg = (err as Error).message;
+      if (msg !== this.openError) this.warn(`capture on ${this.iface} cannot reopen yet: ${msg}; retrying every second`);
+      this.openError = msg;
+      return;
     }
-    const old = this.session;
+    this.openError = '';
+    this.reopens++;
+    const away = Math.max(0, Math.round((now - this.watch.lostAt) / 1000));
+    this.info(`capture on ${this.iface} reopened (${this.watch.reason}; ${away} s without capture)`);
+    this.watch.opened(link, now);
+  }
+
+  /** Swap the session for a new one on the current filter (a filter change the backend cannot make in place). */
+  private replace(old: CaptureSession, link: LinkState): void {
+    const next = this.openSession(link); // throws (bad filter): the old session stays
+    this.retire(old);
     this.session = next;
-    this.closeSession(old);
+    this.watch.opened(link, Date.now());
   }
 
-  private closeSession(s: Session | null): void {
-    if (s === null) return;
+  private openSession(link: LinkState): CaptureSession {
+    if (this.sink === null) throw new CaptureOpenError(`${this.iface}: not started`);
+    this.snaplen = snaplenFor(link.mtu || 1500);
+    const o: CaptureOptions = { iface: this.iface, filter: this.filter, snaplen: this.snaplen, bufferSize: BUFFER_SIZE, sink: this.sink, warn: this.warn };
+    const s = new NodePcapSession(o);
+    s.kernelStats(this.atOpen);
+    return s;
+  }
+
+  private drop(): void {
+    const s = this.session;
+    this.session = null;
+    if (s !== null) this.retire(s);
+  }
+
+  /** Close a session and carry its counters into the totals. */
+  private retire(s: CaptureSession): void {
+    const k = { received: 0, dropped: 0 };
+    s.kernelStats(k);
+    this.closedTotals.received += k.received;
+    this.closedTotals.dropped += k.dropped;
+    this.closedTotals.truncated += s.counters.truncated;
+    this.closedTotals.handlerErrors += s.counters.handlerErrors;
+    if (s.counters.lastHandlerError !== null) this.lastHandlerError = s.counters.lastHandlerError;
     s.close();
-    // node-pcap only releases the handle when a dispatch sees the break: drive one now rather than
-    // waiting for a frame that may never come.
-    try {
-      s.session.dispatch(s.buf, s.header);
-    } catch {
-      /* already released */
-    }
   }
 
-  private view(buf: Uint8Array, len: number): Buffer {
-    let byLen = this.views.get(buf);
-    if (byLen === undefined) {
-      byLen = [];
-      this.views.set(buf, byLen);
-    }
-    let v = byLen[len];
-    if (v === undefined) {
-      v = Buffer.from(buf.buffer, buf.byteOffset, len);
-      byLen[len] = v;
-    }
-    return v;
+  private kernel(): { received: number; dropped: number } {
+    const k = { received: 0, dropped: 0 };
+    this.session?.kernelStats(k);
+    return k;
+  }
+
+  private truncated(): number {
+    return this.closedTotals.truncated + (this.session?.counters.truncated ?? 0);
   }
 }

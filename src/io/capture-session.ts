@@ -1,0 +1,41 @@
+// One open capture on one interface, as PcapIo drives it (open, send, filter, counters, close); PcapIo owns the
+// lifecycle around it. The one implementation is node-pcap's (node-pcap-session.ts): its addon is not
+// context-aware, so captures run in the main thread of each process (lvsd's workers are processes).
+import type { FrameSink } from './packet-io';
+
+/** Counters one session keeps while it is open (plain numbers, bumped in place on the data path). */
+export class SessionCounters {
+  /** Frames taken out of the ring: delivered to the sink, or truncated and dropped. */
+  taken = 0;
+  /** Frames the kernel cut to the capture length (caplen < len): counted and dropped, never forwarded. */
+  truncated = 0;
+  /** Wakeups that found no frame once frames had flowed: what POLLERR (a link flap) looks like (capture-watch.ts). */
+  emptyWakeups = 0;
+  /** Frames whose handler threw. */
+  handlerErrors = 0;
+  lastHandlerError: unknown = null;
+}
+
+export interface CaptureSession {
+  readonly counters: SessionCounters;
+  /** Emit `buf[0..len)` on the interface; false when the emit failed. */
+  send(buf: Uint8Array, len: number): boolean;
+  /** Replace the BPF filter in place; false when this backend cannot (the caller then reopens). Throws on a bad filter. */
+  setFilter(filter: string): boolean;
+  /** The kernel's counters since the session opened: ps_recv and ps_drop. */
+  kernelStats(out: { received: number; dropped: number }): void;
+  close(): void;
+}
+
+export interface CaptureOptions {
+  iface: string;
+  filter: string;
+  snaplen: number;
+  bufferSize: number;
+  sink: FrameSink;
+  /** libpcap's non-fatal warnings. */
+  warn: (msg: string) => void;
+}
+
+/** Thrown when libpcap cannot open the interface; the message is libpcap's own. */
+export class CaptureOpenError extends Error {}
