@@ -4,16 +4,35 @@
 // Each connection owns two tuple entries, e = conn*2 + dir: DIR_IN is the client's packet as it arrives
 // (client -> VIP); DIR_OUT is the reply as it would arrive from the RS (NAT). A lookup finds either in one probe
 // sequence, as DPVS hashes each connection twice.
+//
+// Layout for a lookup that touches few cache lines at millions of entries (each random line costs about as much as
+// the rest of the lookup): the index is one Int32 per slot holding the entry number, a fingerprint of the tuple hash
+// and a 3-bit code of the protocol (16 slots to a cache line, so a probe sequence rarely leaves its first line and a
+// miss almost never reads a key), and an entry's key is one 12-byte record (src, dst, ports) instead of four
+// arrays. The first seven protocols the table meets get exact codes, so a hit reads the index line and the key
+// record only; any further protocol shares PROTO_OTHER and is compared in the proto array as well.
 import { tupleHash } from './hash';
 
 /** Added to a template's protocol: templates live in the same table, keyed apart from every packet. */
 export const TEMPLATE_PROTO = 0x100;
 export const DIR_IN = 0;
 export const DIR_OUT = 1;
-const EMPTY = -1;
 const NOT_LINKED = -1;
-/** Wheel slots, one per second; a power of two longer than the longest default timeout (900 s). */
+/** Wheel slots, one per second, for large tables; smaller tables take fewer (a long timeout just laps again). */
 export const WHEEL_SLOTS = 1024;
+const WHEEL_SLOTS_MIN = 64;
+/** The index holds every entry of a full table of NAT connections (two each) at this load, at most. */
+export const INDEX_LOAD_MAX = 0.8;
+/** Largest capacity: entry numbers (2 per connection) + 1 must leave a few fingerprint bits in an index slot. */
+export const CAPACITY_MAX = 1 << 24;
+/** Index slot bits for the protocol code; the last code stands for every protocol beyond the first seven. */
+const PROTO_BITS = 3;
+const PROTO_OTHER = (1 << PROTO_BITS) - 1;
+/** Protocols a lookup or insert may name: an IP protocol number, with or without TEMPLATE_PROTO. */
+const PROTO_LIMIT = 0x200;
+/** Largest service or RS id the Int16 svc/dest arrays hold. */
+export const REF_MAX = 0x7fff;
+const KEY_WORDS = 3;
 
 export interface ConnExpiry {
   /**
@@ -21,6 +40,14 @@ export interface ConnExpiry {
    * seconds to keep it that much longer (a persistence template that still controls connections).
    */
   onExpire(conn: number): number;
+}
+
+export interface ConnTableOptions {
+  /**
+   * Hash bits kept beside each entry number and protocol code in an index slot (default: all the slot has room
+   * for). Tests pass 0, so every probed slot of the protocol is compared in full.
+   */
+  fingerprintBits?: number;
 }
 
 export class ConnTable {
@@ -32,93 +59,137 @@ export class ConnTable {
   readonly proto: Uint16Array;
   readonly state: Uint8Array;
   readonly flags: Uint8Array;
-  readonly svc: Int32Array;
-  readonly dest: Int32Array;
+  /** Service and RS ids (ServiceTable indexes, at most REF_MAX), or -1. */
+  readonly svc: Int16Array;
+  readonly dest: Int16Array;
   readonly expires: Uint32Array;
-  readonly inUse: Uint8Array;
   /** A connection's persistence template, or -1 (ip_vs_control_add). */
   readonly ctrl: Int32Array;
   /** A template's count of connections it controls (n_control): it may not expire while > 0. */
   readonly nctl: Uint32Array;
+  /** Wheel slots of this table (WHEEL_SLOTS, or fewer for a small table). */
+  readonly wheelSlots: number;
 
-  // Per tuple entry (conn*2 + dir): the packet's own (src, sport, dst, dport) in that direction.
-  // Addresses in the wire path's int32 form (packet/ipv4.ts).
-  readonly tSrc: Int32Array;
-  readonly tDst: Int32Array;
-  readonly tSport: Uint16Array;
-  readonly tDport: Uint16Array;
-  private readonly tHash: Int32Array;
-  private readonly tHashed: Uint8Array;
+  /**
+   * Per tuple entry (conn*2 + dir), KEY_WORDS int32 each: the packet's own src, dst and (sport << 16 | dport) in
+   * that direction. Addresses in the wire path's int32 form (packet/ipv4.ts).
+   */
+  private readonly keys: Int32Array;
 
-  private readonly buckets: Int32Array;
-  private readonly mask: number;
+  /**
+   * Open addressing, linear probing: 0 = empty, else ((entry + 1) << fpBits) | fingerprint, where the fingerprint
+   * is ((hash << PROTO_BITS) | protocol code) & fpMask.
+   */
+  private readonly index: Int32Array;
+  private readonly size: number;
+  private readonly fpBits: number;
+  private readonly fpMask: number;
+  /** Protocol (0 to PROTO_LIMIT - 1) -> its code in index slots, -1 until the table first holds one. */
+  private readonly protoCode: Int8Array;
+  private protoCodes = 0;
 
-  private readonly nextFree: Int32Array;
-  private freeHead: number;
-
+  /** Wheel links; a free slot's next free slot rides in wheelNext (a free slot is on no wheel list). */
   private readonly wheelHead: Int32Array;
   private readonly wheelNext: Int32Array;
+  /** The previous connection in the wheel list, or -2 - slot for a list head, or NOT_LINKED for a free slot. */
   private readonly wheelPrev: Int32Array;
-  /** The second whose wheel slot the connection is linked in. */
-  private readonly wheelAt: Uint32Array;
+  private freeHead: number;
   private wheelNow = 0;
 
-  constructor(capacity: number, private readonly expiry: ConnExpiry) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`connection table capacity ${capacity}`);
+  constructor(capacity: number, private readonly expiry: ConnExpiry, opts: ConnTableOptions = {}) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > CAPACITY_MAX) {
+      throw new RangeError(`connection table capacity ${capacity}: 1 to ${CAPACITY_MAX}`);
+    }
+    const entries = capacity * 2;
+    const hashRoom = Math.clz32(entries) - PROTO_BITS; // entries + 1 fits in the other bits: >= 3 hash bits are left
+    const hashBits = opts.fingerprintBits ?? hashRoom;
+    if (!Number.isInteger(hashBits) || hashBits < 0 || hashBits > hashRoom) {
+      throw new RangeError(`fingerprint bits ${hashBits}: 0 to ${hashRoom}`);
+    }
     this.capacity = capacity;
     this.proto = new Uint16Array(capacity);
     this.state = new Uint8Array(capacity);
     this.flags = new Uint8Array(capacity);
-    this.svc = new Int32Array(capacity);
-    this.dest = new Int32Array(capacity);
+    this.svc = new Int16Array(capacity);
+    this.dest = new Int16Array(capacity);
     this.expires = new Uint32Array(capacity);
-    this.inUse = new Uint8Array(capacity);
     this.ctrl = new Int32Array(capacity).fill(-1);
     this.nctl = new Uint32Array(capacity);
-    const entries = capacity * 2;
-    this.tSrc = new Int32Array(entries);
-    this.tDst = new Int32Array(entries);
-    this.tSport = new Uint16Array(entries);
-    this.tDport = new Uint16Array(entries);
-    this.tHash = new Int32Array(entries);
-    this.tHashed = new Uint8Array(entries);
-    // Load factor <= 0.5 even when every connection has both entries hashed.
-    let size = 1;
-    while (size < entries * 2) size <<= 1;
-    this.buckets = new Int32Array(size).fill(EMPTY);
-    this.mask = size - 1;
-    this.nextFree = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.nextFree[i] = i + 1;
-    this.nextFree[capacity - 1] = -1;
-    this.freeHead = 0;
-    this.wheelHead = new Int32Array(WHEEL_SLOTS).fill(NOT_LINKED);
-    this.wheelNext = new Int32Array(capacity).fill(NOT_LINKED);
+    this.keys = new Int32Array(entries * KEY_WORDS);
+    // Not a power of two: a slot count just above entries / INDEX_LOAD_MAX (home() scales the hash instead of
+    // masking it), so the index costs the same bytes per connection at every capacity.
+    this.size = Math.ceil(entries / INDEX_LOAD_MAX);
+    this.index = new Int32Array(this.size);
+    this.fpBits = hashBits + PROTO_BITS;
+    this.fpMask = (1 << this.fpBits) - 1;
+    this.protoCode = new Int8Array(PROTO_LIMIT).fill(-1);
+    this.wheelSlots = Math.min(WHEEL_SLOTS, Math.max(WHEEL_SLOTS_MIN, 2 ** Math.ceil(Math.log2(capacity)) / 4));
+    this.wheelHead = new Int32Array(this.wheelSlots).fill(NOT_LINKED);
+    this.wheelNext = new Int32Array(capacity);
     this.wheelPrev = new Int32Array(capacity).fill(NOT_LINKED);
-    this.wheelAt = new Uint32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.wheelNext[i] = i + 1;
+    this.wheelNext[capacity - 1] = -1;
+    this.freeHead = 0;
   }
 
-  /** Bucket count of the tuple hash (shown as ipvsadm's "size"). */
+  /** Slot count of the tuple index (shown as ipvsadm's "size"). */
   get hashSize(): number {
-    return this.mask + 1;
+    return this.size;
   }
 
   /** Bytes held by the typed arrays: what a connection really costs. */
   get bytes(): number {
-    const arrays = [this.proto, this.state, this.flags, this.svc, this.dest, this.expires, this.inUse, this.ctrl, this.nctl, this.tSrc,
-      this.tDst, this.tSport, this.tDport, this.tHash, this.tHashed, this.buckets, this.nextFree, this.wheelHead,
-      this.wheelNext, this.wheelPrev, this.wheelAt];
+    const arrays = [this.proto, this.state, this.flags, this.svc, this.dest, this.expires, this.ctrl, this.nctl, this.keys,
+      this.index, this.protoCode, this.wheelHead, this.wheelNext, this.wheelPrev];
     return arrays.reduce((n, a) => n + a.byteLength, 0);
+  }
+
+  /** Whether connection slot c holds a live connection (every live one is on a wheel list). */
+  isLive(c: number): boolean {
+    return this.wheelPrev[c] !== NOT_LINKED;
+  }
+
+  /** Source address of tuple entry e (int32 form). */
+  tSrc(e: number): number {
+    return this.keys[e * KEY_WORDS];
+  }
+
+  tDst(e: number): number {
+    return this.keys[e * KEY_WORDS + 1];
+  }
+
+  tSport(e: number): number {
+    return this.keys[e * KEY_WORDS + 2] >>> 16;
+  }
+
+  tDport(e: number): number {
+    return this.keys[e * KEY_WORDS + 2] & 0xffff;
   }
 
   /** Entry (conn*2 + dir) whose tuple matches, or -1. */
   lookup(proto: number, src: number, sport: number, dst: number, dport: number): number {
+    if (proto >= PROTO_LIMIT) return -1;
+    const code = this.protoCode[proto];
+    if (code < 0) return -1; // the table never held this protocol
     const h = tupleHash(proto, src, sport, dst, dport);
-    const mask = this.mask;
-    for (let i = h & mask; ; i = (i + 1) & mask) {
-      const e = this.buckets[i];
-      if (e === EMPTY) return -1;
-      if (this.tHash[e] === h && this.tSrc[e] === src && this.tDst[e] === dst && this.tSport[e] === sport &&
-        this.tDport[e] === dport && this.proto[e >>> 1] === proto) return e;
+    const ports = (sport << 16) | dport;
+    const fpMask = this.fpMask;
+    const fp = ((h << PROTO_BITS) | code) & fpMask;
+    const fpBits = this.fpBits;
+    const index = this.index;
+    const keys = this.keys;
+    const size = this.size;
+    for (let i = this.home(h); ; ) {
+      const s = index[i];
+      if (s === 0) return -1;
+      if ((s & fpMask) === fp) {
+        const e = (s >>> fpBits) - 1;
+        const k = e * KEY_WORDS;
+        if (keys[k] === src && keys[k + 1] === dst && keys[k + 2] === ports && (code !== PROTO_OTHER || this.proto[e >>> 1] === proto)) {
+          return e;
+        }
+      }
+      if (++i === size) i = 0;
     }
   }
 
@@ -127,11 +198,11 @@ export class ConnTable {
    * or -1 when the table is full (the caller counts the refusal).
    */
   insert(proto: number, src: number, sport: number, dst: number, dport: number, now: number, timeout: number): number {
+    if (!(proto >= 0 && proto < PROTO_LIMIT)) throw new RangeError(`protocol ${proto}`);
     const c = this.freeHead;
     if (c < 0) return -1;
-    this.freeHead = this.nextFree[c];
-    this.nextFree[c] = -1;
-    this.inUse[c] = 1;
+    if (this.protoCode[proto] < 0) this.protoCode[proto] = this.protoCodes < PROTO_OTHER ? this.protoCodes++ : PROTO_OTHER;
+    this.freeHead = this.wheelNext[c];
     this.count++;
     this.proto[c] = proto;
     this.state[c] = 0;
@@ -140,8 +211,10 @@ export class ConnTable {
     this.dest[c] = -1;
     this.ctrl[c] = -1;
     this.nctl[c] = 0;
-    this.setTuple(c * 2 + DIR_IN, src, sport, dst, dport);
-    this.tHashed[c * 2 + DIR_OUT] = 0;
+    this.setKey(c * 2 + DIR_IN, src, sport, dst, dport);
+    this.hash(c * 2 + DIR_IN);
+    // An unhashed reply key is all zeros, so remove()'s search for it always starts at the same (cached) place.
+    this.setKey(c * 2 + DIR_OUT, 0, 0, 0, 0);
     this.expires[c] = now + timeout;
     this.link(c, now + timeout);
     return c;
@@ -149,14 +222,19 @@ export class ConnTable {
 
   /** Hash the reply-direction tuple of a connection (NAT: as the RS's reply arrives). */
   addReplyTuple(c: number, src: number, sport: number, dst: number, dport: number): void {
-    this.setTuple(c * 2 + DIR_OUT, src, sport, dst, dport);
+    const e = c * 2 + DIR_OUT;
+    this.unhash(e);
+    this.setKey(e, src, sport, dst, dport);
+    this.hash(e);
   }
 
   /** Push a connection's expiry to now + timeout. Cheap on the hot path: relinks only when it gets earlier. */
   touch(c: number, now: number, timeout: number): void {
     const t = now + timeout;
+    const was = this.expires[c];
     this.expires[c] = t;
-    if (t < this.wheelAt[c]) {
+    // Linked at or before `was` (advance() moves it on if it is found early): only an earlier expiry relinks.
+    if (t < was) {
       this.unlink(c);
       this.link(c, t);
     }
@@ -164,12 +242,11 @@ export class ConnTable {
 
   /** Remove a connection now (its expiry handler is not called). */
   remove(c: number): void {
-    if (!this.inUse[c]) return;
+    if (this.wheelPrev[c] === NOT_LINKED) return;
     this.unhash(c * 2 + DIR_IN);
     this.unhash(c * 2 + DIR_OUT);
     this.unlink(c);
-    this.inUse[c] = 0;
-    this.nextFree[c] = this.freeHead;
+    this.wheelNext[c] = this.freeHead;
     this.freeHead = c;
     this.count--;
   }
@@ -177,10 +254,11 @@ export class ConnTable {
   /** Advance the wheel to `now` (seconds), expiring what is due. Returns how many expired. */
   advance(now: number): number {
     let expired = 0;
-    if (now - this.wheelNow > WHEEL_SLOTS) this.wheelNow = now - WHEEL_SLOTS; // a long stall: one lap covers all
+    const slots = this.wheelSlots;
+    if (now - this.wheelNow > slots) this.wheelNow = now - slots; // a long stall: one lap covers all
     while (this.wheelNow < now) {
       this.wheelNow++;
-      const slot = this.wheelNow & (WHEEL_SLOTS - 1);
+      const slot = this.wheelNow & (slots - 1);
       let c = this.wheelHead[slot];
       while (c !== NOT_LINKED) {
         const next = this.wheelNext[c];
@@ -195,8 +273,8 @@ export class ConnTable {
             this.remove(c);
             expired++;
           }
-        } else if ((t & (WHEEL_SLOTS - 1)) !== slot || t - this.wheelNow >= WHEEL_SLOTS) {
-          // Refreshed since it was linked (or a lap away): move it to its real second.
+        } else if ((t & (slots - 1)) !== slot) {
+          // Refreshed since it was linked: move it to its real second (laps away in this slot, it just waits).
           this.unlink(c);
           this.link(c, t);
         }
@@ -208,62 +286,80 @@ export class ConnTable {
 
   /** Visit every live connection (control path: listing, flushing). */
   forEach(fn: (conn: number) => void): void {
-    for (let c = 0; c < this.capacity; c++) if (this.inUse[c]) fn(c);
+    for (let c = 0; c < this.capacity; c++) if (this.wheelPrev[c] !== NOT_LINKED) fn(c);
   }
 
-  private setTuple(e: number, src: number, sport: number, dst: number, dport: number): void {
-    if (this.tHashed[e]) this.unhash(e);
-    this.tSrc[e] = src;
-    this.tDst[e] = dst;
-    this.tSport[e] = sport;
-    this.tDport[e] = dport;
-    const h = tupleHash(this.proto[e >>> 1], src, sport, dst, dport);
-    this.tHash[e] = h;
-    const mask = this.mask;
-    let i = h & mask;
-    while (this.buckets[i] !== EMPTY) i = (i + 1) & mask;
-    this.buckets[i] = e;
-    this.tHashed[e] = 1;
+  /** Home slot of a hash: its high bits scaled to the slot count (26 bits * size < 2^53, exact in a double). */
+  private home(h: number): number {
+    return ((h >>> 6) * this.size * (1 / 67108864)) | 0;
   }
 
-  /** Linear-probing delete with backward shift: no tombstones, so probe chains never rot. */
+  private setKey(e: number, src: number, sport: number, dst: number, dport: number): void {
+    const k = e * KEY_WORDS;
+    this.keys[k] = src;
+    this.keys[k + 1] = dst;
+    this.keys[k + 2] = (sport << 16) | dport;
+  }
+
+  /** The tuple hash of entry e, from its stored key (the index keeps only a fingerprint of it). */
+  private hashOf(e: number): number {
+    const k = e * KEY_WORDS;
+    const p = this.keys[k + 2];
+    return tupleHash(this.proto[e >>> 1], this.keys[k], p >>> 16, this.keys[k + 1], p & 0xffff);
+  }
+
+  private hash(e: number): void {
+    const h = this.hashOf(e);
+    const size = this.size;
+    let i = this.home(h);
+    while (this.index[i] !== 0) if (++i === size) i = 0;
+    this.index[i] = ((e + 1) << this.fpBits) | (((h << PROTO_BITS) | this.protoCode[this.proto[e >>> 1]]) & this.fpMask);
+  }
+
+  /**
+   * Linear-probing delete with backward shift: no tombstones, so probe chains never rot. An entry that is not
+   * hashed (a reply tuple never added) is simply not found: the search stops at the first empty slot.
+   */
   private unhash(e: number): void {
-    if (!this.tHashed[e]) return;
-    this.tHashed[e] = 0;
-    const mask = this.mask;
-    let i = this.tHash[e] & mask;
-    while (this.buckets[i] !== e) i = (i + 1) & mask;
+    const size = this.size;
+    const fpBits = this.fpBits;
+    let i = this.home(this.hashOf(e));
+    for (;;) {
+      const s = this.index[i];
+      if (s === 0) return;
+      if ((s >>> fpBits) - 1 === e) break;
+      if (++i === size) i = 0;
+    }
     let j = i;
     for (;;) {
-      j = (j + 1) & mask;
-      const m = this.buckets[j];
-      if (m === EMPTY) break;
-      const k = this.tHash[m] & mask;
-      // m may move into the hole at i unless its home k lies cyclically in (i, j].
+      if (++j === size) j = 0;
+      const s = this.index[j];
+      if (s === 0) break;
+      const k = this.home(this.hashOf((s >>> fpBits) - 1));
+      // The entry at j may move into the hole at i unless its home k lies cyclically in (i, j].
       const stays = i <= j ? i < k && k <= j : i < k || k <= j;
       if (!stays) {
-        this.buckets[i] = m;
+        this.index[i] = s;
         i = j;
       }
     }
-    this.buckets[i] = EMPTY;
+    this.index[i] = 0;
   }
 
   private link(c: number, t: number): void {
-    const slot = t & (WHEEL_SLOTS - 1);
+    const slot = t & (this.wheelSlots - 1);
     const head = this.wheelHead[slot];
     this.wheelNext[c] = head;
-    this.wheelPrev[c] = NOT_LINKED;
+    this.wheelPrev[c] = -2 - slot;
     if (head !== NOT_LINKED) this.wheelPrev[head] = c;
     this.wheelHead[slot] = c;
-    this.wheelAt[c] = t;
   }
 
   private unlink(c: number): void {
     const prev = this.wheelPrev[c];
     const next = this.wheelNext[c];
-    if (prev !== NOT_LINKED) this.wheelNext[prev] = next;
-    else if (this.wheelHead[this.wheelAt[c] & (WHEEL_SLOTS - 1)] === c) this.wheelHead[this.wheelAt[c] & (WHEEL_SLOTS - 1)] = next;
+    if (prev >= 0) this.wheelNext[prev] = next;
+    else if (prev !== NOT_LINKED) this.wheelHead[-2 - prev] = next;
     if (next !== NOT_LINKED) this.wheelPrev[next] = prev;
     this.wheelNext[c] = NOT_LINKED;
     this.wheelPrev[c] = NOT_LINKED;

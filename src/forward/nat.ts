@@ -19,7 +19,7 @@ export const nat: Forwarder = {
   bind(ctx, c, _svc, rs) {
     const t = ctx.conns;
     const e = c * 2 + DIR_IN;
-    t.addReplyTuple(c, rs.addr | 0, rs.port || t.tDport[e], t.tSrc[e], t.tSport[e]);
+    t.addReplyTuple(c, rs.addr | 0, rs.port || t.tDport(e), t.tSrc(e), t.tSport(e));
     return 0;
   },
   request(ctx, b, f, _c, rs) {
@@ -30,7 +30,7 @@ export const nat: Forwarder = {
   reply(ctx, b, f, c) {
     const t = ctx.conns;
     const e = c * 2 + DIR_IN;
-    rewriteTuple(b, f, t.tDst[e], t.tDport[e], f.daddr, f.dport);
+    rewriteTuple(b, f, t.tDst(e), t.tDport(e), f.daddr, f.dport);
     return send(ctx, b, f, f.daddr);
   },
   icmp(ctx, b, f, c, dir, rs) {
@@ -38,11 +38,11 @@ export const nat: Forwarder = {
     const e = c * 2 + DIR_IN;
     if (dir === DIR_OUT) {
       // From the RS side about client -> RS: the client must see VIP:vport, from the VIP.
-      rewriteIcmpError(b, f, t.tDst[e], f.daddr, f.innerSrc, f.innerSport, t.tDst[e], t.tDport[e]);
+      rewriteIcmpError(b, f, t.tDst(e), f.daddr, f.innerSrc, f.innerSport, t.tDst(e), t.tDport(e));
       return send(ctx, b, f, f.daddr);
     }
     // From the client side about our VIP -> client reply: the RS must see its own RIP:rport.
-    rewriteIcmpError(b, f, f.saddr, rs.addr | 0, rs.addr | 0, t.tSport[c * 2 + DIR_OUT], f.innerDst, f.innerDport);
+    rewriteIcmpError(b, f, f.saddr, rs.addr | 0, rs.addr | 0, t.tSport(c * 2 + DIR_OUT), f.innerDst, f.innerDport);
     return send(ctx, b, f, rs.addr | 0);
   },
 };

@@ -117,7 +117,7 @@ export class SyncDaemon {
     while (this.tail !== this.head) {
       const c = this.ring[this.tail];
       this.tail = (this.tail + 1) & (RING - 1);
-      if (seen.has(c) || !t.inUse[c]) continue;
+      if (seen.has(c) || !t.isLive(c)) continue;
       seen.add(c);
       const template = (t.flags[c] & CF_TEMPLATE) !== 0;
       const fwd = forwarderOf(t.flags[c]);
@@ -129,9 +129,9 @@ export class SyncDaemon {
       out.push({
         // A template (IP_VS_CONN_F_TEMPLATE): <proto, snet, 0, vaddr|fwmark, vport> -> the RS it pins.
         protocol: t.proto[c] & 0xff, flags: bits | (template ? TEMPLATE_FLAG : (t.flags[c] & CF_INACTIVE) !== 0 ? 0x100 : 0),
-        state: template || t.state[c] === S_UDP ? 0 : t.state[c], cport: t.tSport[i], vport: t.tDport[i],
-        dport: template ? rs.port : fwd.seesReplies ? t.tSport[i + 1] : t.tDport[i], fwmark,
-        timeout: Math.max(1, t.expires[c] - this.now()), caddr: t.tSrc[i] >>> 0, vaddr: t.tDst[i] >>> 0, daddr: rs.addr >>> 0,
+        state: template || t.state[c] === S_UDP ? 0 : t.state[c], cport: t.tSport(i), vport: t.tDport(i),
+        dport: template ? rs.port : fwd.seesReplies ? t.tSport(i + 1) : t.tDport(i), fwmark,
+        timeout: Math.max(1, t.expires[c] - this.now()), caddr: t.tSrc(i) >>> 0, vaddr: t.tDst(i) >>> 0, daddr: rs.addr >>> 0,
       });
     }
     const { spec, sock } = this.master;
