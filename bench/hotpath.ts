@@ -73,6 +73,8 @@ function setFlow(i: number, flags: number): void {
   frame[34] = port >>> 8;
   frame[35] = port & 0xff;
   frame[47] = flags;
+  // The pipeline drops a wrong IP header checksum (as ip_rcv does), so each frame carries a right one.
+  setIpv4HeaderChecksum(frame, 14);
 }
 
 // Establish CONNS connections (SYN then ACK) before timing.

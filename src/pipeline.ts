@@ -1,6 +1,8 @@
 // A frame's whole path, top to bottom: classify -> connection lookup (or schedule) -> state -> rewrite -> emit.
 // Nothing here allocates: offsets, numbers and preallocated tables only.
 import type { Clock } from './clock';
+import { Defense, defaultDefense, type DefenseConfig } from './conn/defense';
+import { FragFollow } from './conn/frag-follow';
 import { ConnTable, DIR_IN, DIR_OUT, TEMPLATE_PROTO } from './conn/table';
 import { DIR_INPUT, DIR_INPUT_ONLY, DIR_OUTPUT, nextTcpState, S_ESTABLISHED, S_NONE, S_UDP } from './conn/tcp-state';
 import { FORWARDERS } from './forward';
@@ -9,15 +11,18 @@ import { PROBE_PORT_HI, PROBE_PORT_LO } from './health/vip-path';
 import type { IpSender } from './io/ip-sender';
 import type { NeighbourTable } from './io/neighbour';
 import type { FrameSink, PacketIo } from './io/packet-io';
-import { Flow, PARSE_ARP, PARSE_IPV4, PARSE_IPV4_LATER_FRAGMENT, parseFrame, parseIcmpInner } from './packet/flow';
+import { icmpChecksumValid, l4ChecksumAcceptable, setIpv4HeaderChecksum } from './packet/checksum';
+import {
+  ERR_BAD_L4_CSUM, Flow, PARSE_ARP, PARSE_IPV4, PARSE_IPV4_LATER_FRAGMENT, parseFrame, parseIcmpInner,
+} from './packet/flow';
 import { isIcmpError } from './packet/icmp';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from './packet/ipv4';
+import { IP_MF, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, writeU32 } from './packet/ipv4';
 import { TCP_RST, TCP_SYN } from './packet/tcp';
 import { ServiceTable, ST_CONNS, ST_FIELDS, ST_INBYTES, ST_INPKTS, ST_OUTBYTES, ST_OUTPKTS } from './service/table';
 import type { RealServer, VirtualService } from './service/types';
 import {
   PARSE_ERROR_SLOTS, V_ARP, V_DROP_DEST_GONE, V_DROP_FRAGMENT, V_DROP_MALFORMED, V_DROP_NO_CONN, V_DROP_NO_DEST,
-  V_DROP_TABLE_FULL, V_FORWARDED, V_ICMP_FORWARDED, V_NOT_OURS, VERDICT_COUNT,
+  V_DROP_SEND, V_DROP_DEFENSE, V_DROP_TABLE_FULL, V_FORWARDED, V_ICMP_FORWARDED, V_NOT_OURS, V_VLAN, VERDICT_COUNT,
 } from './verdict';
 
 /** Conn flag bits (ConnTable.flags). */
@@ -41,6 +46,8 @@ export interface PipelineParts {
   /** The capture interfaces' MACs, 6 bytes each. */
   ifMacs: Uint8Array;
   ip: IpSender;
+  /** Flood defense modes (drop_entry, secure_tcp, amemthresh); automatic by default (conn/defense.ts). */
+  defense?: DefenseConfig;
 }
 
 export class Pipeline implements FrameSink, ForwardContext {
@@ -56,6 +63,11 @@ export class Pipeline implements FrameSink, ForwardContext {
   readonly neighMacs: Uint8Array;
   readonly neighResolved: Uint8Array;
   readonly tx = Buffer.alloc(TX_SIZE);
+  readonly defense: Defense;
+  /** First fragments' ports, so their later fragments follow the same connection. */
+  readonly frags = new FragFollow();
+  /** The clock second the defense last ran for (it runs on the first frame of each second). */
+  private defenseAt = 0;
   /** Index of the interface the current frame arrived on. */
   rxIf = 0;
   /** VIP-path health probes: answers to their ports go there (health/vip-path.ts). */
@@ -79,6 +91,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     this.ip = p.ip;
     this.neighMacs = p.neigh.macs;
     this.neighResolved = p.neigh.resolved;
+    this.defense = new Defense(p.conns, p.defense ?? defaultDefense(p.conns.capacity), p.timeouts, (c) => this.release(c));
     this.sinks = p.ios.map((_io, i) => ({
       onFrame: (buf: Buffer, len: number): void => {
         this.rxIf = i;
@@ -110,8 +123,14 @@ export class Pipeline implements FrameSink, ForwardContext {
 
   /** Handle one frame; returns its verdict (the caller counts it). */
   process(b: Buffer, len: number): number {
+    const now = this.clock.now;
+    if (now !== this.defenseAt) {
+      this.defenseAt = now;
+      this.defense.tick(now);
+    }
     const f = this.flow;
     const r = parseFrame(b, len, f);
+    if (f.vlan >= 0 && r >= 0) return V_VLAN;
     if (r !== PARSE_IPV4) return this.notIpv4(b, r);
     const proto = f.proto;
     if (proto === IPPROTO_ICMP) return this.icmp(b, f);
@@ -126,11 +145,53 @@ export class Pipeline implements FrameSink, ForwardContext {
     const c = e >>> 1;
     const rs = this.destOf(c);
     if (rs === null) return V_DROP_DEST_GONE;
+    const fwd = FORWARDERS[conns.flags[c] >>> FWD_SHIFT];
+    const whole = (f.fragWord & IP_MF) === 0;
+    // NAT kinds rewrite the segment: as IPVS, its checksum must verify first (a fragment's cannot be checked alone).
+    if (fwd.seesReplies && whole && !l4ChecksumAcceptable(b, f.l3Off, f.l4Off, proto)) return this.malformed(ERR_BAD_L4_CSUM);
+    if (!whole) this.frags.remember(f.saddr, f.daddr, proto, f.ipId, f.sport, f.dport, now);
+    if ((e & 1) === DIR_IN) {
+      const n = this.defense.inPkts[c];
+      if (n < 255) this.defense.inPkts[c] = n + 1;
+    }
     this.advanceState(c, e, rs);
     this.count(c, rs, e & 1, f.ipTotalLen);
-
-    const fwd = FORWARDERS[conns.flags[c] >>> FWD_SHIFT];
     return (e & 1) === DIR_IN ? fwd.request(this, b, f, c, rs) : fwd.reply(this, b, f, c, rs);
+  }
+
+  private malformed(code: number): number {
+    this.parseErrors[-code]++;
+    return V_DROP_MALFORMED;
+  }
+
+  /**
+   * A fragment other than the first: no ports, so it follows the connection its first fragment found (FragFollow).
+   * DR and TUN pass it on as they pass any packet; the NAT kinds change only its addresses, as the first fragment's
+   * were changed (the ports, and the L4 checksum that covers them, travel in the first fragment).
+   */
+  private laterFragment(b: Buffer, f: Flow): number {
+    const proto = f.proto;
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return V_NOT_OURS; // a big ping to the VIP: the kernel's
+    const now = this.clock.now;
+    const slot = this.frags.find(f.saddr, f.daddr, proto, f.ipId, now);
+    if (slot < 0) return this.services.hasVip(f.daddr) ? V_DROP_FRAGMENT : V_NOT_OURS;
+    const t = this.conns;
+    const e = t.lookup(proto, f.saddr, this.frags.sport(slot), f.daddr, this.frags.dport(slot));
+    if (e < 0) return V_DROP_FRAGMENT;
+    const c = e >>> 1;
+    const rs = this.destOf(c);
+    if (rs === null) return V_DROP_DEST_GONE;
+    t.touch(c, now, this.defense.table[t.state[c]]);
+    this.count(c, rs, e & 1, f.ipTotalLen);
+    const fwd = FORWARDERS[t.flags[c] >>> FWD_SHIFT];
+    if (!fwd.seesReplies) return (e & 1) === DIR_IN ? fwd.request(this, b, f, c, rs) : V_NOT_OURS;
+    // The other direction's tuple, reversed, is this packet's rewritten addresses (NAT and FullNAT alike).
+    const o = (c << 1) | ((e & 1) ^ 1);
+    const dst = t.tSrc(o);
+    writeU32(b, f.l3Off + 12, t.tDst(o));
+    writeU32(b, f.l3Off + 16, dst);
+    setIpv4HeaderChecksum(b, f.l3Off);
+    return this.sendIp(b, f.l3Off, f.ipTotalLen, dst) ? V_FORWARDED : V_DROP_SEND;
   }
 
   /**
@@ -176,17 +237,12 @@ export class Pipeline implements FrameSink, ForwardContext {
   }
 
   private notIpv4(b: Buffer, r: number): number {
-    if (r < 0) {
-      this.parseErrors[-r]++;
-      return V_DROP_MALFORMED;
-    }
+    if (r < 0) return this.malformed(r);
     if (r === PARSE_ARP) {
       this.neigh.learnFromArp(b, this.flow.l3Off, this.clock.now);
       return V_ARP;
     }
-    if (r === PARSE_IPV4_LATER_FRAGMENT) {
-      return this.services.hasVip(this.flow.daddr) ? V_DROP_FRAGMENT : V_NOT_OURS;
-    }
+    if (r === PARSE_IPV4_LATER_FRAGMENT) return this.laterFragment(b, this.flow);
     return V_NOT_OURS;
   }
 
@@ -199,6 +255,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     const c = e >>> 1;
     const rs = this.destOf(c);
     if (rs === null) return V_DROP_DEST_GONE;
+    if (!icmpChecksumValid(b, f.l4Off, f.l4Len)) return this.malformed(ERR_BAD_L4_CSUM); // as ip_vs_in_icmp
     const v = FORWARDERS[this.conns.flags[c] >>> FWD_SHIFT].icmp(this, b, f, c, e & 1, rs);
     return v === V_FORWARDED ? V_ICMP_FORWARDED : v;
   }
@@ -215,6 +272,8 @@ export class Pipeline implements FrameSink, ForwardContext {
     }
     // A TCP connection starts only with a SYN that is not also a RST (tcp_conn_schedule).
     if (f.proto === IPPROTO_TCP && (f.tcpFlags & (TCP_SYN | TCP_RST)) !== TCP_SYN) return -V_DROP_NO_CONN;
+    // drop_packet: shed before any scheduling or forwarding work (ip_vs_todrop in tcp/udp_conn_schedule).
+    if (this.defense.dropRate !== 0 && this.defense.shedNew()) return -V_DROP_DEFENSE;
     const svc = this.services.services[svcId]!;
     const conns = this.conns;
     let tpl = -1;
@@ -227,8 +286,13 @@ export class Pipeline implements FrameSink, ForwardContext {
       rs = svc.sched.schedule(f);
     }
     if (rs === null) return -V_DROP_NO_DEST;
-    const c = conns.insert(f.proto, f.saddr, f.sport, f.daddr, f.dport, this.clock.now, this.timeouts[S_NONE]);
+    let c = conns.insert(f.proto, f.saddr, f.sport, f.daddr, f.dport, this.clock.now, this.timeouts[S_NONE]);
+    // A full table: drop_entry may free the slot of a half-open or closed entry for a new TCP connection.
+    if (c < 0 && f.proto === IPPROTO_TCP && this.defense.makeRoom()) {
+      c = conns.insert(f.proto, f.saddr, f.sport, f.daddr, f.dport, this.clock.now, this.timeouts[S_NONE]);
+    }
     if (c < 0) return -V_DROP_TABLE_FULL;
+    this.defense.admit(c);
     conns.svc[c] = svcId;
     conns.dest[c] = rs.id;
     const fwd = FORWARDERS[rs.fwdId];
@@ -304,19 +368,20 @@ export class Pipeline implements FrameSink, ForwardContext {
   private advanceState(c: number, e: number, rs: RealServer): void {
     const conns = this.conns;
     const now = this.clock.now;
+    const tmo = this.defense.table;
     if (conns.proto[c] !== IPPROTO_TCP) {
-      conns.touch(c, now, this.timeouts[S_UDP]);
+      conns.touch(c, now, tmo[S_UDP]);
       return;
     }
     const dir = (e & 1) === DIR_OUT ? DIR_OUTPUT : (conns.flags[c] & CF_NO_OUTPUT) !== 0 ? DIR_INPUT_ONLY : DIR_INPUT;
     const old = conns.state[c];
-    const next = nextTcpState(old, dir, this.flow.tcpFlags);
+    const next = nextTcpState(old, dir, this.flow.tcpFlags, this.defense.secure);
     if (next !== old) {
       conns.state[c] = next;
       this.account(c, rs, next);
       if (this.syncSink !== null) this.syncSink.onConn(c);
     }
-    conns.touch(c, now, this.timeouts[next]);
+    conns.touch(c, now, tmo[next]);
   }
 
   /** A persistence template a master synced to us: the client network stays pinned after a failover. */
@@ -354,6 +419,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     } else {
       c = conns.insert(proto, caddr | 0, cport, vaddr | 0, vport, now, timeout);
       if (c < 0) return false;
+      this.defense.admit(c);
       conns.svc[c] = rs.svcId;
       conns.dest[c] = rs.id;
       conns.flags[c] = (rs.fwdId << FWD_SHIFT) | CF_INACTIVE | (fwd.seesReplies ? 0 : CF_NO_OUTPUT);

@@ -26,8 +26,8 @@ export const DIR_INPUT = 0; // client -> RS, reply path also seen (NAT)
 export const DIR_OUTPUT = 1; // RS -> client
 export const DIR_INPUT_ONLY = 2; // client -> RS when replies bypass the director (DR, TUN)
 
-const [ES, SS, SR, FW, TW, CL, CW, LA, LI] = [
-  S_ESTABLISHED, S_SYN_SENT, S_SYN_RECV, S_FIN_WAIT, S_TIME_WAIT, S_CLOSE, S_CLOSE_WAIT, S_LAST_ACK, S_LISTEN,
+const [ES, SS, SR, FW, TW, CL, CW, LA, LI, SA] = [
+  S_ESTABLISHED, S_SYN_SENT, S_SYN_RECV, S_FIN_WAIT, S_TIME_WAIT, S_CLOSE, S_CLOSE_WAIT, S_LAST_ACK, S_LISTEN, S_SYNACK,
 ];
 
 // Rows: syn, fin, ack, rst; columns: current state NO ES SS SR FW TW CL CW LA LI SA.
@@ -52,6 +52,31 @@ const TABLES: readonly Uint8Array[] = [
     [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
   ]),
 ];
+/**
+ * secure_tcp's table (tcp_states_dos): a connection that sees both directions becomes ESTABLISHED only once the RS
+ * has answered (its SYN+ACK moves SYN_RECV to SYNACK, its next ACK to ESTABLISHED), so a client's bare ACKs cannot
+ * make long-lived entries; without replies (DR, TUN) a SYN leaves the entry in SYNACK until the client's ACK.
+ */
+const TABLES_DOS: readonly Uint8Array[] = [
+  T([
+    [SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SA],
+    [CL, CW, SS, TW, TW, TW, CL, CW, LA, LI, SA],
+    [CL, ES, SS, SR, FW, TW, CL, CW, CL, LI, SA],
+    [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+  ]),
+  T([
+    [SS, ES, SS, SA, SS, SS, SS, SS, SS, LI, SA],
+    [TW, FW, SS, TW, FW, TW, CL, TW, LA, LI, TW],
+    [ES, ES, SS, ES, FW, TW, CL, CW, LA, ES, ES],
+    [CL, CL, SS, CL, CL, TW, CL, CL, CL, CL, CL],
+  ]),
+  T([
+    [SA, ES, ES, SR, SA, SA, SA, SA, SA, SA, SA],
+    [CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW],
+    [CL, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES],
+    [CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL],
+  ]),
+];
 const COLS = 11;
 
 /** The kernel's tcp_state_idx: the first set flag in the order rst > syn > fin > ack, or -1. */
@@ -63,9 +88,12 @@ export function tcpFlagRow(flags: number): number {
   return -1;
 }
 
-/** Next TCP state for a segment with `flags` travelling `dir` in state `state`. */
-export function nextTcpState(state: number, dir: number, flags: number): number {
+/** Next TCP state for a segment with `flags` travelling `dir` in state `state`; `secure` picks secure_tcp's table. */
+export function nextTcpState(state: number, dir: number, flags: number, secure = false): number {
   const row = tcpFlagRow(flags);
   if (row < 0 || state >= COLS) return state;
-  return TABLES[dir][row * COLS + state];
+  return (secure ? TABLES_DOS : TABLES)[dir][row * COLS + state];
 }
+
+/** Half-open: a SYN seen, the handshake not finished. What drop_entry removes first (ip_vs_random_dropentry). */
+export const isHalfOpen = (state: number): boolean => state === S_SYN_RECV || state === S_SYNACK;

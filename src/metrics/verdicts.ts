@@ -1,7 +1,7 @@
 // Which of status().verdicts are drops, shared by the exporter and lvsadm top (no prom-client here).
 
-/** Verdicts that are not drops: the packet went on, or was never ours. */
-const NOT_DROPS = new Set(['forwarded', 'icmp-forwarded', 'not-ours', 'arp']);
+/** Verdicts that are not drops: the packet went on, or was never ours (vlan: another L2 network's, the kernel's). */
+const NOT_DROPS = new Set(['forwarded', 'icmp-forwarded', 'not-ours', 'arp', 'vlan']);
 
 /** Is this status().verdicts name a drop? (malformed is; its kinds are status().parseErrors.) */
 export const isDrop = (reason: string): boolean => !NOT_DROPS.has(reason);

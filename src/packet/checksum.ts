@@ -81,3 +81,23 @@ export function updateChecksum32(b: Uint8Array, csumOff: number, oldV: number, n
 export function updateChecksum16(b: Uint8Array, csumOff: number, oldW: number, newW: number): void {
   writeU16(b, csumOff, csumReplace16(readU16(b, csumOff), oldW, newW));
 }
+
+/**
+ * The TX-offload signature (CHECKSUM_PARTIAL, as a local veth peer hands frames over): the field holds only the
+ * folded pseudo-header sum, to be completed by whoever transmits. forward/rewrite.ts completes it on a rewrite.
+ */
+export function l4ChecksumPartial(b: Uint8Array, ipOff: number, l4Off: number, proto: number): boolean {
+  const l4Len = ipTotalLen(b, ipOff) - ipHeaderLen(b, ipOff);
+  return readU16(b, l4Off + l4CsumOff(proto)) === fold(pseudoSum(ipSrc(b, ipOff), ipDst(b, ipOff), proto, l4Len));
+}
+
+/**
+ * May a whole (unfragmented) TCP/UDP segment be rewritten? Its checksum verifies, or it was left to offload.
+ * As IPVS's tcp/udp_dnat_handler check before they rewrite (tcp_csum_check): a corrupted segment neither moves
+ * the connection's state nor leaves with the director's addresses on it.
+ */
+export const l4ChecksumAcceptable = (b: Uint8Array, ipOff: number, l4Off: number, proto: number): boolean =>
+  l4ChecksumValid(b, ipOff, l4Off, proto) || l4ChecksumPartial(b, ipOff, l4Off, proto);
+
+/** An ICMP message's checksum (no pseudo-header) over `len` bytes at `off`. */
+export const icmpChecksumValid = (b: Uint8Array, off: number, len: number): boolean => fold(sum16(b, off, len, 0)) === 0xffff;

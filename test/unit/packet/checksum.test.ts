@@ -3,8 +3,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  csumReplace16, csumReplace32, finish, fold, ipv4HeaderChecksum, ipv4HeaderValid, l4ChecksumValid, pseudoSum,
-  setIpv4HeaderChecksum, setL4Checksum, sum16, updateChecksum16, updateChecksum32,
+  csumReplace16, csumReplace32, finish, fold, icmpChecksumValid, ipv4HeaderChecksum, ipv4HeaderValid, l4ChecksumAcceptable,
+  l4ChecksumPartial, l4ChecksumValid, pseudoSum, setIpv4HeaderChecksum, setL4Checksum, sum16, updateChecksum16,
+  updateChecksum32,
 } from '../../../src/packet/checksum';
 import {
   IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ipChecksum, ipDst, ipSrc, readU16, setIpDst, setIpId, setIpSrc, setIpTtl,
@@ -13,6 +14,7 @@ import {
 import { setTcpDport, setTcpSport, TCP_CSUM_OFF, tcpChecksum } from '../../../src/packet/tcp';
 import { setUdpDport, setUdpSport, UDP_CSUM_OFF, udpChecksum } from '../../../src/packet/udp';
 import { FIXTURES, type FrameFixture } from '../../helpers/frame-fixtures';
+import { FrameBuilder } from '../../helpers/frame-builder';
 
 
 const SEED = 0x1624;
@@ -393,5 +395,31 @@ describe('checksums at a non-zero buffer offset', () => {
     // The bytes around the frame are untouched.
     expect(Array.from(b.subarray(0, AT))).toEqual(new Array(AT).fill(0x5a));
     expect(Array.from(b.subarray(AT + frame.length))).toEqual(new Array(11).fill(0x5a));
+  });
+});
+
+describe('arrival checks before a rewrite', () => {
+  const seg = (proto: 'tcp' | 'udp'): Buffer => (proto === 'tcp' ? FrameBuilder.tcp() : FrameBuilder.udp()).data('payload!').build().subarray(14);
+
+  it.each(['tcp', 'udp'] as const)('%s: a right checksum is acceptable, a wrong one not, the offload signature is', (p) => {
+    const proto = p === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP;
+    const ip = seg(p);
+    const co = 20 + (p === 'tcp' ? 16 : 6);
+    expect([l4ChecksumAcceptable(ip, 0, 20, proto), l4ChecksumPartial(ip, 0, 20, proto)]).toEqual([true, false]);
+    const wrong = Buffer.from(ip);
+    wrong[wrong.length - 1] ^= 0x10;
+    expect(l4ChecksumAcceptable(wrong, 0, 20, proto)).toBe(false);
+    // What a veth peer with TX offload hands over: the folded pseudo-header sum only.
+    const partial = Buffer.from(wrong);
+    partial.writeUInt16BE(fold(pseudoSum(partial.readInt32BE(12), partial.readInt32BE(16), proto, partial.length - 20)), co);
+    expect([l4ChecksumPartial(partial, 0, 20, proto), l4ChecksumAcceptable(partial, 0, 20, proto)]).toEqual([true, true]);
+  });
+
+  it('ICMP: the checksum covers the message alone', () => {
+    const m = Buffer.from('0303000000000000450000', 'hex');
+    m.writeUInt16BE(finish(sum16(m, 0, m.length, 0)), 2);
+    expect(icmpChecksumValid(m, 0, m.length)).toBe(true);
+    m[9] ^= 1;
+    expect(icmpChecksumValid(m, 0, m.length)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { S_CLOSE, S_FIN_WAIT } from '../../../src/conn/tcp-state';
 import { defaultTimeouts } from '../../../src/conn/timeouts';
 import {
-  V_DROP_MALFORMED, V_DROP_NEIGH, V_DROP_NO_CONN, V_DROP_NO_DEST, V_DROP_TABLE_FULL, V_FORWARDED, V_NOT_OURS, VERDICT_NAMES,
+  V_DROP_MALFORMED, V_DROP_NEIGH, V_DROP_NO_CONN, V_DROP_NO_DEST, V_DROP_TABLE_FULL, V_FORWARDED, V_NOT_OURS, V_VLAN, VERDICT_NAMES,
 } from '../../../src/verdict';
 import { assemble, DIRECTOR_MAC, rsMac } from '../../helpers/assembly';
 import { FLAGS, FrameBuilder } from '../../helpers/frame-builder';
@@ -23,7 +23,6 @@ describe('DR pipeline fixtures', () => {
     ['SYN to the VIP is forwarded to rs1 with only the MACs changed', [syn(40000)], V_FORWARDED, 0],
     ['the next connection goes to rs2 (rr)', [syn(40000), syn(40001)], V_FORWARDED, 1],
     ['a segment of a tracked flow follows its connection', [syn(40000), syn(40001), syn(40000).tcpFlags(FLAGS.A).data('GET / HTTP/1.1\r\n\r\n')], V_FORWARDED, 0],
-    ['an 802.1Q-tagged SYN keeps its tag and is forwarded', [syn(40000).vlan(7)], V_FORWARDED, 0],
   ])('%s', (_n, frames, verdict, rsIndex) => {
     const a = assemble();
     const built = frames.map((f) => f.build());
@@ -39,6 +38,7 @@ describe('DR pipeline fixtures', () => {
     ['another port of the VIP is not ours', syn(40000).to('10.0.0.100', 443), V_NOT_OURS],
     ['UDP to a TCP-only VIP:port is not ours', FrameBuilder.udp().from('10.0.0.2', 5000).to('10.0.0.100', 80), V_NOT_OURS],
     ['another address is not ours', syn(40000).to('10.0.0.101', 80), V_NOT_OURS],
+    ['an 802.1Q-tagged SYN is another L2 network\'s: the kernel\'s, counted as vlan', syn(40000).vlan(7), V_VLAN],
   ])('%s', (_n, frame, verdict) => {
     const a = assemble();
     const f = frame.build();
