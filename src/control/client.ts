@@ -28,7 +28,8 @@ export async function request(path: string, cmd: string, args: Record<string, un
     sock.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'is lvsd running?'
-        : err.code === 'EACCES' ? 'permission denied: the socket is mode 0600, run lvsadm as root' : err.message;
+        : err.code === 'EACCES' ? 'permission denied: run lvsadm as root, or as a member of the control socket\'s group (control.socket_group)'
+          : err.message;
       reject(new LvsError('ECONNREFUSED', `Can't connect to lvsd on ${path} (${why})`));
     });
   });

@@ -1,5 +1,7 @@
-// The daemon end of the control socket: mode 0600 (root only), one JSON request per line.
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+// The daemon end of the control socket, one JSON request per line. Whoever can connect can change the table,
+// so the socket is root's and mode 0600; with a group configured it is root:group and 0660. It is created under a
+// umask of 0177, so it is never open wider than that, not even between bind() and chmod().
+import { chmodSync, chownSync, existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log';
 import { LvsError } from './errors';
@@ -7,21 +9,45 @@ import { PROTOCOL_VERSION, type Request, type Response } from './protocol';
 
 export type Handler = (args: Record<string, unknown>) => unknown;
 
+export interface ControlAccess {
+  /** The group allowed to use the socket besides root (its gid); the mode is then 0660. */
+  gid?: number;
+}
+
 const MAX_LINE = 1 << 20;
 
 export class ControlServer {
   private server: Server | null = null;
 
-  constructor(private readonly path: string, private readonly handlers: Record<string, Handler>, private readonly log: Logger) {}
+  constructor(
+    private readonly path: string, private readonly handlers: Record<string, Handler>, private readonly log: Logger,
+    private readonly access: ControlAccess = {},
+  ) {}
 
   async listen(): Promise<void> {
     await this.clearStale();
     const server = createServer((sock) => this.serve(sock));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.path, () => resolve());
+      // bind() happens inside listen(), synchronously: the umask covers exactly the socket's creation.
+      const umask = setUmask(0o177);
+      try {
+        server.listen(this.path, () => resolve());
+      } finally {
+        if (umask !== null) setUmask(umask);
+      }
     });
-    chmodSync(this.path, 0o600);
+    try {
+      if (this.access.gid !== undefined) {
+        chownSync(this.path, process.getuid?.() ?? 0, this.access.gid);
+        chmodSync(this.path, 0o660);
+      } else {
+        chmodSync(this.path, 0o600);
+      }
+    } catch (err) {
+      server.close();
+      throw new Error(`control socket ${this.path}: cannot set its owner and mode: ${(err as Error).message}`);
+    }
     this.server = server;
   }
 
@@ -98,3 +124,12 @@ export class ControlServer {
 }
 
 const fail = (code: string, message: string): Response => ({ v: PROTOCOL_VERSION, ok: false, error: { code, message } });
+
+/** process.umask(mask), returning the old one; null where it cannot be set (a worker thread). */
+function setUmask(mask: number): number | null {
+  try {
+    return process.umask(mask);
+  } catch {
+    return null;
+  }
+}

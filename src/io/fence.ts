@@ -2,7 +2,7 @@
 // local VIP:port (or a FullNAT LIP:lport) with RST, or route a NAT reply un-rewritten. One nftables table,
 // owned by the daemon, drops exactly what the daemon handles, at ingress of each capture interface.
 // AF_PACKET taps run before netdev ingress, so capture still sees what the fence drops.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { nftRule, ownedTraffic, type MatchService } from './matches';
 
 /** The whole table as one nft script: flushed and rebuilt in a single atomic transaction. */
@@ -10,7 +10,8 @@ export function renderFence(
   table: string, ifaces: readonly string[], services: readonly MatchService[], local: readonly number[] = [],
 ): string {
   const rules = [
-    ...ownedTraffic(services, local).map((m) => `    ${nftRule(m)}`),
+    // A class steered two ways between workers (io/steer.ts) is one rule for the kernel.
+    ...new Set(ownedTraffic(services, local).map((m) => `    ${nftRule(m)}`)),
     // Firewall-mark services: the daemon owns the rule that marks their traffic, and takes that traffic.
     ...services.flatMap((s) => (s.match ? [`    ${s.match.toNft()} meta mark set ${s.fwmark} counter drop`] : [])),
   ];
@@ -35,18 +36,59 @@ export function removeFenceScript(table: string): string {
   return `table netdev ${table} {}\ndelete table netdev ${table}\n`;
 }
 
+/**
+ * The daemon's table. Each apply keeps the script it ran and the table as nft then lists it (stateless: no
+ * counter values), so a watcher can tell the table was changed from outside and put the same script back.
+ */
 export class Fence {
+  private script = '';
+  /** `nft -s list table` right after the last apply; undefined when that listing failed (then unknown). */
+  private listed: string | undefined;
+  /** Bumped by every apply and remove: a check that overlapped one compares against a stale listing. */
+  generation = 0;
+
   constructor(
-    private readonly table: string, private readonly ifaces: readonly string[], private readonly local: readonly number[] = [],
-    private readonly run = runNft,
+    readonly table: string, private readonly ifaces: readonly string[], private readonly local: readonly number[] = [],
+    private readonly run = runNft, private readonly list: (table: string) => string | null = listTable,
   ) {}
 
   apply(services: readonly MatchService[]): void {
-    this.run(renderFence(this.table, this.ifaces, services, this.local));
+    this.runScript(renderFence(this.table, this.ifaces, services, this.local));
+  }
+
+  /** Run the last applied script again (the table was deleted or edited by hand). */
+  restore(): void {
+    if (this.script) this.runScript(this.script);
   }
 
   remove(): void {
+    this.generation++;
+    this.script = '';
+    this.listed = undefined;
     this.run(removeFenceScript(this.table));
+  }
+
+  /** Whether the live table (null: absent) is the one the last apply left; true when nothing is applied. */
+  matches(live: string | null): boolean {
+    if (!this.script) return true;
+    if (live === null) return false;
+    if (this.listed === undefined) this.listed = live; // the listing after apply failed: adopt the first one seen
+    return live === this.listed;
+  }
+
+  get active(): boolean {
+    return this.script !== '';
+  }
+
+  private runScript(script: string): void {
+    this.generation++;
+    this.run(script);
+    this.script = script;
+    try {
+      this.listed = this.list(this.table) ?? undefined;
+    } catch {
+      this.listed = undefined;
+    }
   }
 }
 
@@ -57,4 +99,26 @@ export function runNft(script: string): void {
     const e = err as { stderr?: Buffer; message: string };
     throw new Error(`nft failed: ${e.stderr?.toString().trim() || e.message}`);
   }
+}
+
+const LIST_ARGS = (table: string): string[] => ['-s', 'list', 'table', 'netdev', table];
+const isMissing = (stderr: string): boolean => /No such file or directory/.test(stderr);
+
+/** The table as `nft -s list table netdev T` prints it, or null when it does not exist. */
+export function listTable(table: string): string | null {
+  const r = spawnSync('nft', LIST_ARGS(table), { encoding: 'utf8' });
+  if (r.status === 0) return r.stdout;
+  if (isMissing(r.stderr ?? '')) return null;
+  throw new Error(`nft list failed: ${(r.stderr ?? '').trim() || r.error?.message}`);
+}
+
+/** listTable without blocking the event loop (the watcher's periodic check). */
+export function listTableAsync(table: string): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    execFile('nft', LIST_ARGS(table), { encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) resolve(stdout);
+      else if (isMissing(stderr)) resolve(null);
+      else reject(new Error(`nft list failed: ${stderr.trim() || err.message}`));
+    });
+  });
 }

@@ -71,6 +71,32 @@ describe('config', () => {
     expect(errorOf(`${GOOD}metrics: { listen: 10.0.0.10:9100, token: short }\n`).problem).toContain('a token of at least 16 characters');
   });
 
+  it('a refused metrics token is described, never shown', () => {
+    for (const token of ['short-secret', 'a secret with spaces inside it']) {
+      const e = errorOf(`${GOOD}metrics: { listen: 10.0.0.10:9100, token: "${token}" }\n`);
+      expect(e.field).toBe('metrics.token');
+      expect(e.problem).toContain(`got ${token.length} characters; not shown`);
+      expect(e.message).not.toContain(token);
+    }
+  });
+
+  it('control.socket_group: a known group is resolved to its gid; without it there is no group', () => {
+    expect(parseConfig(GOOD).control).toBeUndefined();
+    expect(parseConfig(`${GOOD}control: { socket_group: nogroup }\n`).control).toEqual({ socketGroup: 'nogroup', gid: 65534 });
+    expect(parseConfig(`${GOOD}control: { socket_group: "0" }\n`).control).toEqual({ socketGroup: '0', gid: 0 });
+  });
+
+  it.each([
+    ['an unknown group, named', 'control: { socket_group: no-such-group-lvs }', 'lvsd.yaml:10', 'control.socket_group', 'unknown group "no-such-group-lvs"'],
+    ['a group name with a shell metacharacter', 'control: { socket_group: "lvs;id" }', 'lvsd.yaml:10', 'control.socket_group', 'must be a group name, got "lvs;id"'],
+    ['an unknown key under control', 'control: { socket_mode: 0666 }', 'lvsd.yaml:10', 'control.socket_mode', 'unknown field (allowed here: socket_group)'],
+    ['control not a mapping', 'control: lvs', 'lvsd.yaml:10', 'control', 'must be a mapping'],
+  ])('refuses %s', (_n, line, where, field, problem) => {
+    const e = errorOf(`${GOOD}${line}\n`);
+    expect([e.where, e.field]).toEqual([where, field]);
+    expect(e.problem).toContain(problem);
+  });
+
   it('refuses a duplicate service', () => {
     const text = `interface: eth0\nservices:\n  - { vip: 10.0.0.1, port: 80 }\n  - { vip: 10.0.0.1, port: 80 }\n`;
     expect(errorOf(text).message).toBe('lvsd.yaml:4: services[1]: duplicate service (same proto, vip and port as an earlier one)');
