@@ -28,6 +28,7 @@ import { defaultTimeouts, setTimeouts } from './conn/timeouts';
 import { forwarderId } from './forward';
 import { captureFilter } from './io/capture-filter';
 import { Fence } from './io/fence';
+import { FenceWatch } from './io/fence-watch';
 import { readInterface, sourceFor, type InterfaceInfo } from './io/interface-info';
 import { NeighbourTable } from './io/neighbour';
 import type { IpSender } from './io/ip-sender';
@@ -35,10 +36,17 @@ import type { PacketIo } from './io/packet-io';
 import { routeTo } from './io/route';
 import type { Logger } from './log';
 import { writeArpRequest } from './packet/arp';
-import { ipv4ToString, macToString } from './packet/format';
+import { ipv4ToString, macToString, parseIpv4 } from './packet/format';
 import { Pipeline } from './pipeline';
 import { ServiceTable, ST_FIELDS } from './service/table';
 import { PARSE_ERROR_NAMES } from './packet/flow';
+import { clientSteer } from './io/matches';
+import { shardOf, type Shard } from './io/steer';
+import { mergeLists, mergeStatus, type StatusView } from './worker/merge';
+import { WorkerPool } from './worker/pool';
+import { ReplicatedControl } from './worker/replicated-control';
+import { toWire } from './worker/wire-config';
+import { svcKey } from './control/reload';
 import {
   V_DROP_LADDR, V_DROP_NEIGH, V_DROP_NO_DEST, V_DROP_SEND, V_DROP_TABLE_FULL, V_DROP_TOO_BIG, VERDICT_NAMES,
 } from './verdict';
@@ -63,6 +71,10 @@ export interface DaemonOptions {
   fence?: boolean;
   /** Services from a keepalived.conf: their checkers run and their verdicts edit the table. */
   keepalived?: KeepalivedService[];
+  /** This daemon's share of the flows when it runs as capture worker `index` > 0 (a thread; see worker/). */
+  shard?: Shard;
+  /** The worker thread script; with it and `workers` > 1 in the config, this daemon is worker 0 of a pool. */
+  workerScript?: string;
 }
 
 export class Daemon {
@@ -76,6 +88,8 @@ export class Daemon {
   private readonly ios: PacketIo[];
   private readonly ip: IpSender;
   private readonly fence: Fence | null;
+  /** Puts the fence back when it is deleted or flushed by hand (io/fence-watch.ts). */
+  private fenceWatch: FenceWatch | null = null;
   private readonly control: ControlServer;
   private readonly ctl: ServiceControl;
   private readonly localAddrs: number[];
@@ -91,9 +105,16 @@ export class Daemon {
   private metrics: { url: string; close(): Promise<void> } | null = null;
   private readonly keepalived: KeepalivedService[];
   private readonly destRates: RateEstimator;
+  /** Which share of the flows this daemon captures: worker 0 of `count` is the control plane. */
+  readonly shard: Shard;
+  private readonly pool: WorkerPool | null;
 
   constructor(readonly config: DaemonConfig, opts: DaemonOptions) {
     this.log = opts.log;
+    const count = opts.shard?.count ?? (opts.workerScript ? config.workers : 1);
+    this.shard = opts.shard ?? { index: 0, count };
+    this.pool = this.shard.index === 0 && count > 1 ? new WorkerPool(opts.workerScript!, this.log.child({ component: 'workers' })) : null;
+    this.services.lportShard = this.shard;
     this.keepalived = opts.keepalived ?? [];
     this.ifaces = config.interfaces.map(readInterface);
     setTimeouts(this.timeouts, config.timeouts.tcp, config.timeouts.tcpfin, config.timeouts.udp);
@@ -108,19 +129,22 @@ export class Daemon {
       }
     }
     let pipeline: Pipeline | null = null;
-    this.conns = new ConnTable(config.connMax, { onExpire: (c) => pipeline!.onExpire(c) });
+    // conn_max bounds the whole director: each worker holds its share.
+    this.conns = new ConnTable(Math.ceil(config.connMax / this.shard.count), { onExpire: (c) => pipeline!.onExpire(c) });
     const local = this.ifaces.flatMap((f) => f.addrs.map((a) => a.addr));
     this.localAddrs = local;
-    this.ios = this.ifaces.map((f) => opts.makeIo(f.name, captureFilter(this.services.list(), macToString(f.mac, 0), local)));
+    this.ios = this.ifaces.map((f) => opts.makeIo(f.name, captureFilter(this.services.list(), macToString(f.mac, 0), local, this.shard)));
     this.ip = opts.makeIp();
     const ifMacs = new Uint8Array(6 * this.ifaces.length);
     this.ifaces.forEach((f, i) => ifMacs.set(f.mac, i * 6));
     pipeline = new Pipeline({
       services: this.services, conns: this.conns, neigh: this.neigh, clock: this.clock, timeouts: this.timeouts,
       ios: this.ios, ifMacs, ip: this.ip,
+      // amemthresh counts free slots of the whole director; each worker's table holds its share.
+      defense: config.defense && { ...config.defense, amemthresh: Math.ceil(config.defense.amemthresh / this.shard.count) },
     });
     this.pipeline = pipeline;
-    this.fence = opts.fence === false || !config.fence.enabled ? null : new Fence(config.fence.table, config.interfaces, local);
+    this.fence = opts.fence === false || !config.fence.enabled || this.isWorker ? null : new Fence(config.fence.table, config.interfaces, local);
     this.vipPath = new VipPathChecker({
       l2: (rip, frame) => {
         const s = this.neigh.find(rip);
@@ -138,18 +162,21 @@ export class Daemon {
     this.sync = new SyncDaemon(this.pipeline, this.conns, this.services, () => this.clock.now, this.log.child({ component: 'sync' }));
     this.svcRates = new RateEstimator(this.services.svcStats);
     this.destRates = new RateEstimator(this.services.destStats);
-    this.ctl = new ServiceControl({
-      services: this.services, conns: this.conns, release: (c) => this.pipeline.release(c), timeouts: this.timeouts,
-      now: () => this.clock.now, prepareDest: (rs) => this.prepareDest(rs), changed: () => this.changed(),
-    });
+    const parts = {
+      services: this.services, conns: this.conns, release: (c: number) => this.pipeline.release(c), timeouts: this.timeouts,
+      now: () => this.clock.now, prepareDest: (rs: RealServer) => this.prepareDest(rs), changed: () => this.changed(),
+      othersOpen: (rs: RealServer) => this.pool?.openConns(rs.id) ?? 0,
+    };
+    const pool = this.pool;
+    this.ctl = pool ? new ReplicatedControl(parts, (cmd, a) => pool.broadcast(cmd, a)) : new ServiceControl(parts);
     const edit = (fn: (a: Record<string, unknown>) => void) => (a: Record<string, unknown>) => {
       fn.call(this.ctl, a);
       this.log.info({ change: a }, 'service table changed');
       return null;
     };
     this.control = new ControlServer(opts.socket, {
-      list: () => this.list(),
-      status: () => this.status(),
+      list: () => this.listAll(),
+      status: () => this.statusAll(),
       timeouts: () => ({ tcp: this.timeouts[S_ESTABLISHED], tcpfin: this.timeouts[S_FIN_WAIT], udp: this.timeouts[S_UDP] }),
       addService: edit(this.ctl.addService),
       editService: edit(this.ctl.editService),
@@ -165,15 +192,19 @@ export class Daemon {
       delLaddr: edit(this.ctl.delLaddr),
       getLaddr: (a) => this.ctl.getLaddr(a),
       probe: (a) => this.probe(a),
-      startDaemon: (a) => this.startSync(a),
+      startDaemon: (a) => {
+        // Connections live in the worker that owns their flow; the v1 sync protocol has one table to mirror.
+        if (this.pool) throw new LvsError('EINVAL', 'the sync daemon needs workers: 1 (each capture worker keeps its own connections)');
+        return this.startSync(a);
+      },
       stopDaemon: (a) => {
         this.sync.stop(a.state === 'backup' ? 'backup' : 'master');
         return null;
       },
       daemonStatus: () => this.sync.status(),
-      conns: (a) => this.connList(a),
-      which: (a) => this.ctl.which(a),
-    }, this.log.child({ component: 'control' }));
+      conns: (a) => this.connsAll(a),
+      which: (a) => this.whichAll(a),
+    }, this.log.child({ component: 'control' }), { gid: config.control?.gid });
   }
 
   /** --start-daemon master|backup, with ipvsadm's defaults (interface eth0, group 224.0.0.81, port 8848, ttl 1). */
@@ -234,14 +265,54 @@ export class Daemon {
   /** The service table changed: the capture filters and the fence follow it. */
   private changed(): void {
     const list = this.services.list();
-    this.ios.forEach((io, i) => io.setFilter(captureFilter(list, macToString(this.ifaces[i].mac, 0), this.localAddrs)));
+    this.ios.forEach((io, i) => io.setFilter(captureFilter(list, macToString(this.ifaces[i].mac, 0), this.localAddrs, this.shard)));
     this.fence?.apply(list);
   }
 
+  /** A capture worker other than 0: a data path only (no socket, fence, health, metrics or sync of its own). */
+  get isWorker(): boolean {
+    return this.shard.index > 0;
+  }
+
+  /** A worker thread's start: capture its share, learn the neighbours, tick. Edits arrive through applyEdit. */
+  async startWorker(): Promise<void> {
+    this.ios.forEach((io, i) => io.start(this.pipeline.sinks[i]));
+    await this.resolveNeighbours(NEIGH_START_WAIT_MS);
+    this.tick = setInterval(() => this.onTick(), 1000);
+  }
+
+  /** An edit the control plane applied, replayed in a worker (worker/pool.ts). */
+  applyEdit(cmd: string, args: Record<string, unknown>): void {
+    if (cmd === 'batch') this.ctl.batch(args);
+    else if (cmd === 'clear') this.ctl.clear();
+    else this.ctl.run(cmd, args);
+  }
+
+  /** A worker's answer to the control plane (the views it adds up). */
+  answer(op: string, args: Record<string, unknown>): unknown {
+    if (op === 'list') return this.list();
+    if (op === 'status') return this.status();
+    if (op === 'conns') return this.connList(args);
+    if (op === 'which') return this.ctl.which(args);
+    throw new Error(`unknown question ${op}`);
+  }
+
+  /** Open connections of each draining RS, for the control plane that decides when a drain ends. */
+  drainReport(): [number, number][] {
+    return this.services.dests.flatMap((d) => (d !== null && d.drainDeadline > 0 ? [[d.id, this.ctl.openConns(d)] as [number, number]] : []));
+  }
+
   async start(): Promise<void> {
+    if (this.isWorker) return this.startWorker();
     // The fence first: from here on the kernel leaves VIP:port to us, so nothing is answered twice.
     this.fence?.apply(this.services.list());
+    if (this.fence) {
+      this.fenceWatch = new FenceWatch(this.fence, this.log.child({ component: 'fence' }));
+      this.fenceWatch.start();
+    }
     try {
+      // Workers start from the same config; every edit from here on reaches them (ReplicatedControl).
+      await this.pool?.start(toWire(this.config), this.shard.count);
       await this.applyRules();
       if (this.keepalived.length > 0) {
         this.health = new HealthControl(this.ctl, this.services, this.log.child({ component: 'health' }), [this.vipPath]);
@@ -254,7 +325,7 @@ export class Daemon {
       if (this.config.metrics.enabled) {
         this.metrics = await startMetrics({
           listen: this.config.metrics.listen, token: this.config.metrics.token,
-          snapshot: () => ({ list: this.list(), status: this.status() }), log: this.log.child({ component: 'metrics' }),
+          snapshot: async () => ({ list: await this.listAll(), status: await this.statusAll() }), log: this.log.child({ component: 'metrics' }),
         });
       }
     } catch (err) {
@@ -262,7 +333,10 @@ export class Daemon {
       throw err;
     }
     this.log.info(
-      { interfaces: this.config.interfaces, services: this.services.list().length, connMax: this.conns.capacity, fence: this.fence !== null },
+      {
+        interfaces: this.config.interfaces, services: this.services.list().length, connMax: this.config.connMax,
+        workers: this.shard.count, fence: this.fence !== null,
+      },
       'lvsd started',
     );
   }
@@ -277,7 +351,7 @@ export class Daemon {
     }
     const plan = reloadPlan(this.services.list(), config.services);
     this.ctl.batch({ commands: plan });
-    setTimeouts(this.timeouts, config.timeouts.tcp, config.timeouts.tcpfin, config.timeouts.udp);
+    this.ctl.setTimeouts(config.timeouts);
     if (keepalived) {
       await this.health?.stop();
       this.health = new HealthControl(this.ctl, this.services, this.log.child({ component: 'health' }), [this.vipPath]);
@@ -288,6 +362,9 @@ export class Daemon {
   }
 
   stop(): void {
+    // First, so the fence removed below is not put back.
+    this.fenceWatch?.stop();
+    this.fenceWatch = null;
     if (this.tick) clearInterval(this.tick);
     this.tick = null;
     void this.health?.stop();
@@ -296,6 +373,7 @@ export class Daemon {
     this.metrics = null;
     this.health = null;
     this.control.close();
+    void this.pool?.stop();
     for (const io of this.ios) io.close();
     this.ip.close();
     try {
@@ -334,6 +412,7 @@ export class Daemon {
       connMax: this.conns.capacity,
       verdicts: named(VERDICT_NAMES, this.pipeline.verdicts, 1),
       parseErrors: named(PARSE_ERROR_NAMES, this.pipeline.parseErrors, -1),
+      defense: this.pipeline.defense.status(),
       capture: this.ios.map((io, i) => ({ interface: this.config.interfaces[i], ...io.health?.() })),
       health: this.health?.states() ?? [],
       neighbours: Array.from({ length: this.neigh.size }, (_, s) => ({
@@ -349,9 +428,45 @@ export class Daemon {
       this.svcRates.sample();
       this.destRates.sample();
     }
-    for (const rs of this.ctl.tickDrains()) this.log.info({ rs: `${ipv4ToString(rs.addr)}:${rs.port}` }, 'drained real server removed');
+    if (this.isWorker) return;
+    for (const rs of this.ctl.tickDrains()) {
+      this.log.info({ rs: `${ipv4ToString(rs.addr)}:${rs.port}` }, 'drained real server removed');
+      const svc = this.services.services[rs.svcId];
+      if (svc) this.pool?.broadcast('deleteDest', { svc: svcKey(svc), dest: { addr: ipv4ToString(rs.addr >>> 0), port: rs.port } });
+    }
     this.refreshNeighbours(this.clock.now % NEIGH_REFRESH_S === 0);
     this.logDrops();
+  }
+
+  /** The views of all workers added up: what lvsadm and the metrics show. */
+  private async listAll(): Promise<ListResult> {
+    const mine = this.list();
+    return this.pool ? mergeLists(mine, await this.pool.askAll<ListResult>('list')) : mine;
+  }
+
+  private async statusAll(): Promise<Record<string, unknown>> {
+    const mine = this.status() as StatusView;
+    return this.pool ? mergeStatus(mine, await this.pool.askAll<StatusView>('status')) : mine;
+  }
+
+  private async connsAll(a: Record<string, unknown>): Promise<{ conns: ConnView[]; truncated: boolean }> {
+    const mine = this.connList(a);
+    if (!this.pool) return mine;
+    const max = typeof a.max === 'number' ? a.max : 100_000;
+    const all = [mine, ...await this.pool.askAll<{ conns: ConnView[]; truncated: boolean }>('conns', a)];
+    const conns = all.flatMap((x) => x.conns);
+    return { conns: conns.slice(0, max), truncated: all.some((x) => x.truncated) || conns.length > max };
+  }
+
+  /** lvsadm -W: asked of the worker that owns the client's flow. */
+  private async whichAll(a: Record<string, unknown>): Promise<unknown> {
+    if (!this.pool) return this.ctl.which(a);
+    const svc = this.ctl.serviceFor(a.svc);
+    const c = (a.client ?? {}) as { addr?: unknown; port?: unknown };
+    const addr = typeof c.addr === 'string' ? parseIpv4(c.addr) : -1;
+    if (addr < 0) return this.ctl.which(a); // its own error names the bad address
+    const k = shardOf(addr, typeof c.port === 'number' ? c.port : 0, clientSteer(svc, 'src'), this.shard.count);
+    return k === 0 ? this.ctl.which(a) : this.pool.ask(k, 'which', a);
   }
 
   /** lvsadm -c: every connection and template, as /proc/net/ip_vs_conn lists them (bounded). */
@@ -372,10 +487,10 @@ export class Daemon {
       const svc = this.services.services[t.svc[c]];
       out.push({
         proto: proto === 6 ? 'TCP' : proto === 17 ? 'UDP' : 'IP', expire: Math.max(0, t.expires[c] - this.clock.now),
-        state: template ? 'NONE' : STATE_NAMES[t.state[c]], caddr: t.tSrc[i] >>> 0, cport: t.tSport[i],
-        vaddr: t.tDst[i] >>> 0, vport: t.tDport[i],
+        state: template ? 'NONE' : STATE_NAMES[t.state[c]], caddr: t.tSrc(i) >>> 0, cport: t.tSport(i),
+        vaddr: t.tDst(i) >>> 0, vport: t.tDport(i),
         daddr: this.services.dests[t.dest[c]]?.addr ?? 0,
-        dport: template ? (svc?.fwmark ? 0 : this.services.dests[t.dest[c]]?.port ?? 0) : forwarderOf(t.flags[c]).seesReplies ? t.tSport[o] : t.tDport[i],
+        dport: template ? (svc?.fwmark ? 0 : this.services.dests[t.dest[c]]?.port ?? 0) : forwarderOf(t.flags[c]).seesReplies ? t.tSport(o) : t.tDport(i),
         template,
       });
     });

@@ -1,6 +1,7 @@
 // lvsd: the director daemon. Refuses clearly when it cannot work (not root, no interface, bad config,
 // libpcap refuses), and removes its fence and socket on SIGTERM/SIGINT.
-import { ConfigError, DEFAULT_CONN_MAX, DEFAULT_METRICS_LISTEN, loadConfigFile, type DaemonConfig } from '../control/config';
+import { join } from 'node:path';
+import { ConfigError, DEFAULT_CONN_MAX, DEFAULT_WORKERS, DEFAULT_METRICS_LISTEN, loadConfigFile, type DaemonConfig } from '../control/config';
 import { KeepalivedError, parseKeepalived, type KeepalivedConfig } from '../control/keepalived';
 import { socketPath } from '../control/protocol';
 import { Daemon } from '../daemon';
@@ -49,7 +50,7 @@ function parse(argv: string[]): Opts {
 /** The daemon's config: the YAML file's, with keepalived's services (and lvs_timeouts) added. */
 function buildConfig(o: Opts, ka: KeepalivedConfig | null): DaemonConfig {
   const base: DaemonConfig = o.config ? loadConfigFile(o.config) : {
-    interfaces: o.interfaces ?? [], connMax: DEFAULT_CONN_MAX, fence: { enabled: true, table: 'userlvs' },
+    interfaces: o.interfaces ?? [], connMax: DEFAULT_CONN_MAX, workers: DEFAULT_WORKERS, fence: { enabled: true, table: 'userlvs' },
     timeouts: { tcp: 900, tcpfin: 120, udp: 300 }, services: [], rules: [],
     metrics: { enabled: true, listen: DEFAULT_METRICS_LISTEN },
   };
@@ -99,8 +100,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     daemon = new Daemon(config, {
       socket: socketPath(opts.socket), log, keepalived: ka?.services,
-      makeIo: (iface, filter) => new PcapIo(iface, filter, (msg) => log.warn({ component: 'pcap' }, msg)),
+      makeIo: (iface, filter) => new PcapIo(iface, filter, (msg) => log.warn({ component: 'pcap' }, msg), (msg) => log.info({ component: 'pcap' }, msg)),
       makeIp: () => new RawIpSender(),
+      workerScript: join(__dirname, '..', 'worker', 'shard-main.js'),
     });
     await daemon.start();
   } catch (err) {
@@ -121,7 +123,12 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGHUP', () => {
       try {
         const kaNew = opts.keepalived ? parseKeepalived(opts.keepalived) : null;
-        void daemon.reload(buildConfig(opts, kaNew), kaNew?.services).catch((err: Error) => {
+        const next = buildConfig(opts, kaNew);
+        // The socket's owner and mode are set when it is created.
+        if (next.control?.gid !== daemon.config.control?.gid) {
+          log.warn({ now: daemon.config.control?.socketGroup ?? null, config: next.control?.socketGroup ?? null }, 'control.socket_group changes only at restart');
+        }
+        void daemon.reload(next, kaNew?.services).catch((err: Error) => {
           log.error({ err: err.message }, 'reload refused; the table is unchanged');
         });
       } catch (err) {

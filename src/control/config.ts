@@ -1,8 +1,10 @@
 // lvsd's config file (YAML, or JSON, which is YAML too): parsed with positions, validated whole, and
 // refused with the file, line and field of the first problem. Nothing is applied from a file that fails.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { IPv4, Validator } from 'ip-num';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { DEFAULT_AM_DROPRATE, defaultAmemthresh, type DefenseConfig } from '../conn/defense';
 import { FORWARDERS, forwarderNames } from '../forward';
 import { schedulerNames } from '../sched';
 import { PROTO_TCP, PROTO_UDP, type Ipv4, type Proto } from '../service/types';
@@ -10,6 +12,7 @@ import { DEFAULT_PERSISTENCE, SCHED_FLAG_NAMES } from './service-control';
 import { FwmarkMatch } from '../service/fwmark-match';
 import { parseIpvsadm } from './ipvsadm-args';
 import { splitWords } from './ipvsadm-requests';
+import { groupId } from './unix-group';
 
 export interface RealServerConfig {
   ip: Ipv4;
@@ -40,18 +43,30 @@ export interface DaemonConfig {
   /** Capture interfaces: where requests arrive and, for NAT, where replies come back. */
   interfaces: string[];
   connMax: number;
+  /** Capture workers (threads), each owning a share of the flows; `auto` in the file is one per core. */
+  workers: number;
   fence: { enabled: boolean; table: string };
   timeouts: { tcp: number; tcpfin: number; udp: number };
+  /**
+   * `defense:`: IPVS's drop_entry and secure_tcp modes (0..3), amemthresh in free connection slots. Always set
+   * from a file; absent means the defaults (conn/defense.ts defaultDefense).
+   */
+  defense?: DefenseConfig;
   services: ServiceConfig[];
   /** `rules:`: ipvsadm-save lines (what `lvsadm -S` prints), applied after `services` as one batch. */
   rules: string[];
   /** Prometheus endpoint: on loopback unless told otherwise, and then only with a token. */
   metrics: { enabled: boolean; listen: string; token?: string };
+  /** `control: { socket_group: NAME }`: that group may use the control socket too (root:NAME, 0660). */
+  control?: { socketGroup: string; gid: number };
 }
 
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9100';
 
 export const DEFAULT_CONN_MAX = 262144;
+/** One worker keeps IPVS's exact scheduling (one rr position, global connection counts); see README. */
+export const DEFAULT_WORKERS = 1;
+export const MAX_WORKERS = 64;
 export const DEFAULT_SCHEDULER = 'wlc'; // as ipvsadm
 export const DEFAULT_FORWARD = 'dr'; // ipvsadm's -g
 
@@ -92,7 +107,7 @@ class Validator_ {
   root(): DaemonConfig {
     const top = this.doc.toJS() as unknown;
     if (!isObject(top)) this.fail([], 'the file must be a mapping (key: value)');
-    this.onlyKeys([], top, ['interface', 'conn_max', 'fence', 'timeouts', 'services', 'rules', 'metrics']);
+    this.onlyKeys([], top, ['interface', 'conn_max', 'workers', 'fence', 'timeouts', 'services', 'rules', 'metrics', 'control', 'defense']);
     const metrics = top.metrics === undefined ? {} : top.metrics;
     if (!isObject(metrics)) this.fail(['metrics'], 'must be a mapping');
     this.onlyKeys(['metrics'], metrics, ['enabled', 'listen', 'token']);
@@ -116,9 +131,11 @@ class Validator_ {
     const interfaces = ifRaw.map((v, i) =>
       this.str(Array.isArray(top.interface) ? ['interface', i] : ['interface'], v, /^[A-Za-z0-9_.:@-]{1,15}$/, 'an interface name'));
     if (new Set(interfaces).size !== interfaces.length) this.fail(['interface'], 'lists an interface twice');
+    const connMax = this.int(['conn_max'], top.conn_max ?? DEFAULT_CONN_MAX, 1, 1 << 24);
     return {
       interfaces,
-      connMax: this.int(['conn_max'], top.conn_max ?? DEFAULT_CONN_MAX, 1, 1 << 24),
+      connMax,
+      workers: this.workers(top.workers ?? DEFAULT_WORKERS),
       fence: {
         enabled: this.bool(['fence', 'enabled'], fence.enabled ?? true),
         table: this.str(['fence', 'table'], fence.table ?? 'userlvs', /^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an nftables table name'),
@@ -128,10 +145,24 @@ class Validator_ {
         tcpfin: this.int(['timeouts', 'tcpfin'], timeouts.tcpfin ?? 120, 1, 2678400),
         udp: this.int(['timeouts', 'udp'], timeouts.udp ?? 300, 1, 2678400),
       },
+      defense: this.defense(top.defense, connMax),
       services,
       rules: this.rules(top.rules),
       metrics: this.metrics(metrics),
+      ...this.control(top.control),
     };
+  }
+
+  /** The control socket's group, resolved now: an unknown group refuses the file, naming it. */
+  private control(v: unknown): Pick<DaemonConfig, 'control'> {
+    if (v === undefined) return {};
+    if (!isObject(v)) this.fail(['control'], 'must be a mapping');
+    this.onlyKeys(['control'], v, ['socket_group']);
+    if (v.socket_group === undefined) return {};
+    const name = this.str(['control', 'socket_group'], v.socket_group, /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?$/, 'a group name');
+    const gid = groupId(name);
+    if (gid === null) this.fail(['control', 'socket_group'], `unknown group ${show(name)} (not in /etc/group nor known to getent)`);
+    return { control: { socketGroup: name, gid } };
   }
 
   private metrics(m: Record<string, unknown>): DaemonConfig['metrics'] {
@@ -140,8 +171,25 @@ class Validator_ {
     if (!loopback && typeof m.token !== 'string') {
       this.fail(['metrics', 'token'], `listening on ${listen} (not loopback) needs a token: scrapers then send Authorization: Bearer <token>`);
     }
-    if (m.token !== undefined) this.str(['metrics', 'token'], m.token, /^\S{16,}$/, 'a token of at least 16 characters');
+    // The token is a secret: a refusal describes it, never shows it (the message reaches stderr and logs).
+    if (m.token !== undefined && (typeof m.token !== 'string' || !/^\S{16,}$/.test(m.token))) {
+      this.fail(['metrics', 'token'], `must be a token of at least 16 characters, no spaces (got ${typeof m.token === 'string' ? `${m.token.length} characters` : typeof m.token}; not shown)`);
+    }
     return { enabled: this.bool(['metrics', 'enabled'], m.enabled ?? true), listen, ...(typeof m.token === 'string' ? { token: m.token } : {}) };
+  }
+
+  /** `defense:` as the kernel's sysctls: 0 off, 1 and 2 automatic (by free slots), 3 always. */
+  private defense(v: unknown, connMax: number): DefenseConfig {
+    const d = v === undefined ? {} : v;
+    if (!isObject(d)) this.fail(['defense'], 'must be a mapping (drop_entry, secure_tcp, drop_packet, amemthresh, am_droprate)');
+    this.onlyKeys(['defense'], d, ['drop_entry', 'secure_tcp', 'drop_packet', 'amemthresh', 'am_droprate']);
+    return {
+      dropEntry: this.int(['defense', 'drop_entry'], d.drop_entry ?? 1, 0, 3),
+      secureTcp: this.int(['defense', 'secure_tcp'], d.secure_tcp ?? 1, 0, 3),
+      amemthresh: this.int(['defense', 'amemthresh'], d.amemthresh ?? defaultAmemthresh(connMax), 0, connMax),
+      dropPacket: this.int(['defense', 'drop_packet'], d.drop_packet ?? 1, 0, 3),
+      amDroprate: this.int(['defense', 'am_droprate'], d.am_droprate ?? DEFAULT_AM_DROPRATE, 1, 1 << 30),
+    };
   }
 
   /** ipvsadm-save text, each line parsed now so a bad one is refused with its line, as lvsadm -R would. */
@@ -247,6 +295,15 @@ class Validator_ {
     const [ok, why] = Validator.isValidIPv4String(v);
     if (!ok) this.fail(p, `${show(v)} is not an IPv4 address (${why.join('; ')})`);
     return Number(new IPv4(v).getValue());
+  }
+
+  /** `auto`: one worker per core. */
+  private workers(v: unknown): number {
+    if (v === 'auto') return Math.min(availableParallelism(), MAX_WORKERS);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_WORKERS) {
+      this.fail(['workers'], `must be auto or an integer 1..${MAX_WORKERS}, got ${show(v)}`);
+    }
+    return v;
   }
 
   private int(p: Path, v: unknown, min: number, max: number): number {

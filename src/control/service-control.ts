@@ -39,6 +39,8 @@ export interface ControlParts {
   prepareDest(rs: RealServer): void;
   /** The table changed: capture filter and fence follow. */
   changed(): void;
+  /** Open connections of a RS held elsewhere (other capture workers' tables); a drain waits for them too. */
+  othersOpen?(rs: RealServer): number;
 }
 
 type Args = Record<string, unknown>;
@@ -180,7 +182,7 @@ export class ServiceControl {
     return svc.laddrs.map((l) => {
       let n = 0;
       t.forEach((c) => {
-        if (t.svc[c] === svc.id && (t.flags[c] & CF_TEMPLATE) === 0 && t.tDst[c * 2 + 1] === l && forwarderOf(t.flags[c]).name === 'fullnat') n++;
+        if (t.svc[c] === svc.id && (t.flags[c] & CF_TEMPLATE) === 0 && t.tDst(c * 2 + 1) === l && forwarderOf(t.flags[c]).name === 'fullnat') n++;
       });
       return { laddr: ipv4ToString(l >>> 0), conns: n };
     });
@@ -208,7 +210,7 @@ export class ServiceControl {
     const draining = this.p.services.dests.filter((d): d is RealServer => d !== null && d.drainDeadline > 0);
     const removed: RealServer[] = [];
     for (const rs of draining) {
-      if (this.openConns(rs) === 0 || this.p.now() >= rs.drainDeadline) {
+      if (this.openConns(rs) + (this.p.othersOpen?.(rs) ?? 0) === 0 || this.p.now() >= rs.drainDeadline) {
         const svc = this.p.services.services[rs.svcId]!;
         this.removeDest(svc, rs);
         removed.push(rs);

@@ -25,13 +25,18 @@ function allocate(ctx: ForwardContext, c: number, svc: VirtualService, rip: numb
   const t = ctx.conns;
   const proto = t.proto[c];
   const span = LPORT_MAX - LPORT_MIN + 1;
+  // With several capture workers, replies to LIP:lport are steered by lport alone (io/steer.ts): take only
+  // ports of this worker's residue.
+  const { index, count } = ctx.services.lportShard;
   for (let k = 0; k < pool.length; k++) {
     const lip = pool[(svc.laddrNext + k) % pool.length];
     for (let n = 0; n < TRIES_PER_LIP; n++) {
-      const lport = LPORT_MIN + ((svc.lportNext + n) % span);
+      const raw = LPORT_MIN + ((svc.lportNext + n * count) % span);
+      const lport = raw + ((index - (raw % count) + count) % count);
+      if (lport > LPORT_MAX) continue;
       if (t.lookup(proto, rip, rport, lip, lport) < 0) {
         t.addReplyTuple(c, rip, rport, lip, lport);
-        svc.lportNext = (svc.lportNext + n + 1) % span;
+        svc.lportNext = (svc.lportNext + (n + 1) * count) % span;
         svc.laddrNext = (svc.laddrNext + k + 1) % pool.length;
         return true;
       }
@@ -47,18 +52,18 @@ export const fullnat: Forwarder = {
   seesReplies: true,
   mapsPorts: true,
   bind(ctx, c, svc, rs) {
-    return allocate(ctx, c, svc, rs.addr | 0, rs.port || ctx.conns.tDport[c * 2 + DIR_IN]) ? 0 : V_DROP_LADDR;
+    return allocate(ctx, c, svc, rs.addr | 0, rs.port || ctx.conns.tDport(c * 2 + DIR_IN)) ? 0 : V_DROP_LADDR;
   },
   request(ctx, b, f, c, rs) {
     const o = c * 2 + DIR_OUT;
-    rewriteTuple(b, f, ctx.conns.tDst[o], ctx.conns.tDport[o], rs.addr | 0, ctx.conns.tSport[o]);
+    rewriteTuple(b, f, ctx.conns.tDst(o), ctx.conns.tDport(o), rs.addr | 0, ctx.conns.tSport(o));
     return send(ctx, b, f, rs.addr | 0);
   },
   reply(ctx, b, f, c) {
     const t = ctx.conns;
     const i = c * 2 + DIR_IN;
-    rewriteTuple(b, f, t.tDst[i], t.tDport[i], t.tSrc[i], t.tSport[i]);
-    return send(ctx, b, f, t.tSrc[i]);
+    rewriteTuple(b, f, t.tDst(i), t.tDport(i), t.tSrc(i), t.tSport(i));
+    return send(ctx, b, f, t.tSrc(i));
   },
   icmp(ctx, b, f, c, dir, rs) {
     const t = ctx.conns;
@@ -66,11 +71,11 @@ export const fullnat: Forwarder = {
     const o = c * 2 + DIR_OUT;
     if (dir === DIR_OUT) {
       // From the RS side, quoting LIP:lport -> RIP:rport: to the client, quoting CIP:cport -> VIP:vport.
-      rewriteIcmpError(b, f, t.tDst[i], t.tSrc[i], t.tSrc[i], t.tSport[i], t.tDst[i], t.tDport[i]);
-      return send(ctx, b, f, t.tSrc[i]);
+      rewriteIcmpError(b, f, t.tDst(i), t.tSrc(i), t.tSrc(i), t.tSport(i), t.tDst(i), t.tDport(i));
+      return send(ctx, b, f, t.tSrc(i));
     }
     // From the client side, quoting VIP:vport -> CIP:cport: to the RS, quoting RIP:rport -> LIP:lport.
-    rewriteIcmpError(b, f, t.tDst[o], rs.addr | 0, rs.addr | 0, t.tSport[o], t.tDst[o], t.tDport[o]);
+    rewriteIcmpError(b, f, t.tDst(o), rs.addr | 0, rs.addr | 0, t.tSport(o), t.tDst(o), t.tDport(o));
     return send(ctx, b, f, rs.addr | 0);
   },
 };

@@ -4,6 +4,7 @@ import { FORWARDERS, forwarderId } from '../forward';
 import { LPORT_MAX, LPORT_MIN } from '../forward/fullnat';
 import { ipv4ToString } from '../packet/format';
 import { PROTO_UDP, type Proto, type VirtualService } from '../service/types';
+import { LPORT, type Steer } from './steer';
 
 export interface Match {
   /** Whether the address and ports are the packet's destination (requests, FullNAT replies) or source (NAT replies). */
@@ -14,16 +15,22 @@ export interface Match {
   portHi: number;
   /** Destinations this match leaves alone (the director's own addresses: its own connections to a RS). */
   exceptDst?: readonly number[];
+  /** How capture workers split this traffic between them (io/steer.ts). */
+  steer: Steer;
 }
 
-export type MatchService = Pick<VirtualService, 'proto' | 'vip' | 'port' | 'laddrs' | 'dests' | 'fwmark' | 'match'>;
+export type MatchService = Pick<VirtualService, 'proto' | 'vip' | 'port' | 'laddrs' | 'dests' | 'fwmark' | 'match' | 'persistTimeout' | 'netmask'>;
+
+/** How a service's client-side traffic is steered: persistent services keep a client (its netmask) on one worker. */
+export const clientSteer = (s: Pick<MatchService, 'persistTimeout' | 'netmask'>, by: 'src' | 'dst'): Steer =>
+  s.persistTimeout > 0 ? { by, mask: s.netmask >>> 0, ports: false } : { by, mask: 0xffffffff, ports: true };
 
 /** `local`: the director's own addresses, whose traffic from a NAT real server is the director's, not a reply. */
 export function ownedTraffic(services: readonly MatchService[], local: readonly number[] = []): Match[] {
   const out: Match[] = [];
   const seen = new Set<string>();
   const add = (m: Match): void => {
-    const k = `${m.side}/${m.addr}/${m.proto}/${m.portLo}/${m.portHi}`;
+    const k = `${m.side}/${m.addr}/${m.proto}/${m.portLo}/${m.portHi}/${m.steer.by}/${m.steer.mask}/${m.steer.ports}`;
     if (!seen.has(k)) out.push(m);
     seen.add(k);
   };
@@ -31,18 +38,18 @@ export function ownedTraffic(services: readonly MatchService[], local: readonly 
   for (const s of services) {
     // A firewall-mark service's requests are its match (rendered apart); it may span both protocols.
     const protos = s.match ? (s.match.protos as Proto[]) : [s.proto as Proto];
-    if (!s.match) add({ side: 'dst', addr: s.vip >>> 0, proto: s.proto as Proto, portLo: s.port, portHi: s.port });
+    if (!s.match) add({ side: 'dst', addr: s.vip >>> 0, proto: s.proto as Proto, portLo: s.port, portHi: s.port, steer: clientSteer(s, 'src') });
     for (const d of s.dests) {
       // NAT replies come from RIP:rport on their way to the client (any port of a mark's RS with port 0).
       if (d.fwdId !== natId) continue;
       for (const proto of protos) {
         const [lo, hi] = d.port ? [d.port, d.port] : [1, 65535];
-        add({ side: 'src', addr: d.addr >>> 0, proto, portLo: lo, portHi: hi, exceptDst: local.map((a) => a >>> 0) });
+        add({ side: 'src', addr: d.addr >>> 0, proto, portLo: lo, portHi: hi, exceptDst: local.map((a) => a >>> 0), steer: clientSteer(s, 'dst') });
       }
     }
     // FullNAT replies come to LIP:lport.
     if (s.dests.some((d) => FORWARDERS[d.fwdId]?.name === 'fullnat')) {
-      for (const l of s.laddrs) for (const proto of protos) add({ side: 'dst', addr: l >>> 0, proto, portLo: LPORT_MIN, portHi: LPORT_MAX });
+      for (const l of s.laddrs) for (const proto of protos) add({ side: 'dst', addr: l >>> 0, proto, portLo: LPORT_MIN, portHi: LPORT_MAX, steer: LPORT });
     }
   }
   return out;

@@ -16,7 +16,8 @@ export interface MetricsOptions {
   /** Required when `listen` is not a loopback address: requests then need "Authorization: Bearer <token>". */
   token?: string;
   /** lvsd's `list` and `status` answers, called once per scrape. */
-  snapshot: () => MetricsSnapshot;
+  /** The daemon's view, taken once per scrape (it may ask the capture workers). */
+  snapshot: () => MetricsSnapshot | Promise<MetricsSnapshot>;
   log: Logger;
 }
 
@@ -59,7 +60,10 @@ export async function startMetrics(opts: MetricsOptions): Promise<MetricsServer>
   const registry = new Registry();
   // One snapshot per scrape, shared by every series' collect() (they all run while metrics() starts).
   let current: MetricsSnapshot | null = null;
-  registerLvsMetrics(registry, () => current ?? opts.snapshot());
+  registerLvsMetrics(registry, () => {
+    if (current === null) throw new Error('metrics collected outside a scrape');
+    return current;
+  });
   collectDefaultMetrics({ register: registry });
 
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -75,7 +79,7 @@ export async function startMetrics(opts: MetricsOptions): Promise<MetricsServer>
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'Method Not Allowed\n', { Allow: 'GET, HEAD' });
     let body: string;
     try {
-      current = opts.snapshot();
+      current = await opts.snapshot();
       body = await registry.metrics();
     } catch (err) {
       log.error({ err }, 'metrics scrape failed');

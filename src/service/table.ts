@@ -1,5 +1,6 @@
 // The live service table. Changes come from the control plane; the hot path only calls find() and
 // reads dests by index. Packet/byte counters are typed arrays so counting never allocates.
+import type { Shard } from '../io/steer';
 import { LvsError } from '../control/errors';
 import { findScheduler } from '../sched';
 import { defaultSchedEnv, type SchedEnv } from '../sched/scheduler';
@@ -61,6 +62,9 @@ export class ServiceTable {
   private idxSvc = new Int32Array(16);
   private idxMask = 15;
   private markSvcs: VirtualService[] = [];
+
+  /** This table's capture worker: FullNAT takes local ports of its residue only (io/steer.ts). */
+  lportShard: Shard = { index: 0, count: 1 };
 
   constructor(readonly maxServices: number, readonly maxDests: number, readonly schedEnv: SchedEnv = defaultSchedEnv) {
     this.svcStats = new Float64Array(maxServices * ST_FIELDS);

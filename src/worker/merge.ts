@@ -1,0 +1,72 @@
+// What the operator sees is one director: the workers' views (each holds the same service table, its own
+// connections and counters) add up into one. Services and real servers are matched by their keys, not by
+// position, so a view taken while an edit travels to the workers never adds one RS's counters to another's.
+import type { DestView, ListResult, ServiceView } from '../control/protocol';
+
+const add = (into: number[] | undefined, from: number[] | undefined): number[] | undefined =>
+  into && from ? into.map((v, i) => v + (from[i] ?? 0)) : into;
+
+const svcKey = (s: ServiceView): string => (s.fwmark ? `f${s.fwmark}` : `${s.proto}/${s.vip}/${s.port}`);
+const destKey = (d: DestView): string => `${d.addr}:${d.port}`;
+
+function mergeDest(d: DestView, other: DestView | undefined): DestView {
+  if (!other) return d;
+  return {
+    ...d,
+    activeConns: d.activeConns + other.activeConns,
+    inactConns: d.inactConns + other.inactConns,
+    ...(d.persistConns !== undefined ? { persistConns: d.persistConns + (other.persistConns ?? 0) } : {}),
+    stats: add(d.stats, other.stats)!,
+    rates: add(d.rates, other.rates),
+    ...(d.drain ? { drain: { left: d.drain.left, open: d.drain.open + (other.drain?.open ?? 0) } } : {}),
+  };
+}
+
+/** `mine` (worker 0, the control plane's own) decides which services and RS exist; the others add their counts. */
+export function mergeLists(mine: ListResult, others: readonly ListResult[]): ListResult {
+  const services = mine.services.map((s) => {
+    let merged = s;
+    for (const o of others) {
+      const os = o.services.find((x) => svcKey(x) === svcKey(s));
+      if (!os) continue;
+      merged = {
+        ...merged,
+        stats: add(merged.stats, os.stats)!,
+        rates: add(merged.rates, os.rates),
+        dests: merged.dests.map((d) => mergeDest(d, os.dests.find((x) => destKey(x) === destKey(d)))),
+      };
+    }
+    return merged;
+  });
+  return { ...mine, size: mine.size + others.reduce((n, o) => n + o.size, 0), services };
+}
+
+type Counts = Record<string, number>;
+
+const addCounts = (a: Counts, b: Counts | undefined): Counts =>
+  Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v + (b?.[k] ?? 0)]));
+
+export interface StatusView {
+  conns: number;
+  connMax: number;
+  verdicts: Counts;
+  parseErrors: Counts;
+  capture: unknown[];
+  [k: string]: unknown;
+}
+
+/** Connection counts and verdict counters add up; each worker's capture health is listed with its number. */
+export function mergeStatus(mine: StatusView, others: readonly StatusView[]): StatusView {
+  const tag = (cap: unknown[], worker: number): unknown[] => cap.map((c) => ({ worker, ...(c as object) }));
+  return {
+    ...mine,
+    workers: 1 + others.length,
+    // How the flows split: each worker's connections and forwarded frames.
+    load: [mine, ...others].map((v, worker) => ({ worker, conns: v.conns, forwarded: v.verdicts.forwarded ?? 0 })),
+    conns: others.reduce((n, o) => n + o.conns, mine.conns),
+    connMax: others.reduce((n, o) => n + o.connMax, mine.connMax),
+    verdicts: others.reduce((acc, o) => addCounts(acc, o.verdicts), mine.verdicts),
+    parseErrors: others.reduce((acc, o) => addCounts(acc, o.parseErrors), mine.parseErrors),
+    capture: [...tag(mine.capture, 0), ...others.flatMap((o, i) => tag(o.capture, i + 1))],
+  };
+}
