@@ -424,6 +424,8 @@ export class Daemon {
   private onTick(): void {
     this.clock.now = 1 + Number((process.hrtime.bigint() - this.startedAt) / 1_000_000_000n);
     this.conns.advance(this.clock.now);
+    // The defense's once-a-second update, also when no frame arrives to run it.
+    this.pipeline.tickDefense();
     if (this.clock.now % RATE_PERIOD_S === 0) {
       this.svcRates.sample();
       this.destRates.sample();

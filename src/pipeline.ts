@@ -121,13 +121,18 @@ export class Pipeline implements FrameSink, ForwardContext {
     this.verdicts[this.process(buf, len)]++;
   }
 
-  /** Handle one frame; returns its verdict (the caller counts it). */
-  process(b: Buffer, len: number): number {
+  /** The defense runs once a second: on the first frame of the second, or from the daemon's tick when it is quiet. */
+  tickDefense(): void {
     const now = this.clock.now;
     if (now !== this.defenseAt) {
       this.defenseAt = now;
       this.defense.tick(now);
     }
+  }
+
+  /** Handle one frame; returns its verdict (the caller counts it). */
+  process(b: Buffer, len: number): number {
+    this.tickDefense();
     const f = this.flow;
     const r = parseFrame(b, len, f);
     if (f.vlan >= 0 && r >= 0) return V_VLAN;
@@ -149,7 +154,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     const whole = (f.fragWord & IP_MF) === 0;
     // NAT kinds rewrite the segment: as IPVS, its checksum must verify first (a fragment's cannot be checked alone).
     if (fwd.seesReplies && whole && !l4ChecksumAcceptable(b, f.l3Off, f.l4Off, proto)) return this.malformed(ERR_BAD_L4_CSUM);
-    if (!whole) this.frags.remember(f.saddr, f.daddr, proto, f.ipId, f.sport, f.dport, now);
+    if (!whole) this.frags.remember(f.saddr, f.daddr, proto, f.ipId, f.sport, f.dport, this.clock.now);
     if ((e & 1) === DIR_IN) {
       const n = this.defense.inPkts[c];
       if (n < 255) this.defense.inPkts[c] = n + 1;
@@ -288,6 +293,9 @@ export class Pipeline implements FrameSink, ForwardContext {
     if (rs === null) return -V_DROP_NO_DEST;
     let c = conns.insert(f.proto, f.saddr, f.sport, f.daddr, f.dport, this.clock.now, this.timeouts[S_NONE]);
     // A full table: drop_entry may free the slot of a half-open or closed entry for a new TCP connection.
+    // A full table with drop_packet automatic: shed from now on rather than wait for the next second's update (and
+    // spend nothing more on the flood's SYNs: no eviction, no forward).
+    if (c < 0 && this.defense.shedAllNow()) return -V_DROP_DEFENSE;
     if (c < 0 && f.proto === IPPROTO_TCP && this.defense.makeRoom()) {
       c = conns.insert(f.proto, f.saddr, f.sport, f.daddr, f.dport, this.clock.now, this.timeouts[S_NONE]);
     }

@@ -32,7 +32,9 @@ export interface DefenseConfig {
 
 /** Automatic defense, engaged when fewer than a quarter of the slots (at most 1024, the kernel's amemthresh) are free. */
 export function defaultDefense(connMax: number): DefenseConfig {
-  return { dropEntry: 1, secureTcp: 1, amemthresh: defaultAmemthresh(connMax), dropPacket: 1, amDroprate: DEFAULT_AM_DROPRATE };
+  // drop_packet stays off, as the kernel's: at a full table it would also shed the new clients that drop_entry
+  // makes room for, for as long as the table stays short after a flood.
+  return { dropEntry: 1, secureTcp: 1, amemthresh: defaultAmemthresh(connMax), dropPacket: 0, amDroprate: DEFAULT_AM_DROPRATE };
 }
 
 /** The kernel's am_droprate default. */
@@ -137,6 +139,21 @@ export class Defense {
       this.dropRate = 0;
     }
     this.dropPacket = nextMode(this.dropPacket, nomem);
+  }
+
+  /**
+   * The table is full (no free slot: drop_rate would be amemthresh / amemthresh = 1) and drop_packet is automatic:
+   * take that rate now, not at the next second. Returns whether this connection is shed.
+   */
+  shedAllNow(): boolean {
+    if ((this.dropPacket !== 1 && this.dropPacket !== 2) || this.amemthresh === 0) return false;
+    if (this.dropRate !== 1) {
+      this.dropRate = 1;
+      this.dropPacket = 2;
+    }
+    this.dropCounter = 1;
+    this.shed++;
+    return true;
   }
 
   /** ip_vs_todrop: whether drop_packet sheds this new connection (called only while dropRate is not 0). */

@@ -187,7 +187,7 @@ class Validator_ {
       dropEntry: this.int(['defense', 'drop_entry'], d.drop_entry ?? 1, 0, 3),
       secureTcp: this.int(['defense', 'secure_tcp'], d.secure_tcp ?? 1, 0, 3),
       amemthresh: this.int(['defense', 'amemthresh'], d.amemthresh ?? defaultAmemthresh(connMax), 0, connMax),
-      dropPacket: this.int(['defense', 'drop_packet'], d.drop_packet ?? 1, 0, 3),
+      dropPacket: this.int(['defense', 'drop_packet'], d.drop_packet ?? 0, 0, 3),
       amDroprate: this.int(['defense', 'am_droprate'], d.am_droprate ?? DEFAULT_AM_DROPRATE, 1, 1 << 30),
     };
   }

@@ -253,10 +253,10 @@ describe('SYN floods into a full table', () => {
     expect(rig.pipeline.last).toBe(V_FORWARDED);
   }, 60_000);
 
-  it('drop_entry automatic (the default): the table stays at 1000 and every SYN gets in by replacing a half-open one', () => {
+  it('drop_entry automatic, drop_packet off: the table stays at 1000 and every SYN gets in by replacing a half-open one', () => {
     const CAP = 1000;
     const N = 100_000;
-    const rig = assemble('dr', CAP);
+    const rig = assemble('dr', CAP, { dropEntry: 1, secureTcp: 1, amemthresh: 250, dropPacket: 0, amDroprate: 10 });
     flood(rig, N);
     expect(rig.conns.count).toBe(CAP);
     expect(named(rig.pipeline.verdicts)).toEqual({ forwarded: N });

@@ -167,7 +167,7 @@ describe('a SYN flood against a small table (defaults: drop_entry and secure_tcp
 
   it('a table full of established connections refuses new SYNs (conn-table-full) and keeps serving the established', () => {
     const CAP = 64;
-    const rig = assemble('dr', CAP);
+    const rig = assemble('dr', CAP, cfg(1, 1, 16, 0));
     for (let n = 1; n <= CAP; n++) for (const f of [FLAGS.S, FLAGS.A]) send(rig, seg(n, 5000, f));
     for (let i = 0; i < 1000; i++) expect(send(rig, seg(999, 1024 + i, FLAGS.S))).toBe('conn-table-full');
     for (let n = 1; n <= CAP; n++) expect(send(rig, seg(n, 5000, FLAGS.PA, 'x'))).toBe('forwarded');
@@ -209,10 +209,10 @@ describe('config: defense', () => {
   const base = 'interface: eth0\nconn_max: 4096\n';
 
   it('defaults to automatic modes with amemthresh a quarter of the table (at most 1024, the kernel\'s)', () => {
-    expect(parseConfig(base).defense).toEqual({ dropEntry: 1, secureTcp: 1, amemthresh: 1024, dropPacket: 1, amDroprate: 10 });
-    expect(parseConfig('interface: eth0\nconn_max: 1000\n').defense).toEqual({ dropEntry: 1, secureTcp: 1, amemthresh: 250, dropPacket: 1, amDroprate: 10 });
+    expect(parseConfig(base).defense).toEqual({ dropEntry: 1, secureTcp: 1, amemthresh: 1024, dropPacket: 0, amDroprate: 10 });
+    expect(parseConfig('interface: eth0\nconn_max: 1000\n').defense).toEqual({ dropEntry: 1, secureTcp: 1, amemthresh: 250, dropPacket: 0, amDroprate: 10 });
     expect(parseConfig(`${base}defense: { drop_entry: 3, secure_tcp: 0, amemthresh: 100 }\n`).defense)
-      .toEqual({ dropEntry: 3, secureTcp: 0, amemthresh: 100, dropPacket: 1, amDroprate: 10 });
+      .toEqual({ dropEntry: 3, secureTcp: 0, amemthresh: 100, dropPacket: 0, amDroprate: 10 });
   });
 
   it.each([
@@ -262,6 +262,17 @@ describe('drop_packet (ip_vs_todrop): new connections shed before they cost a fo
     for (let k = 0; k < 20; k++) expect(send(rig, seg(500 + k, 1000, FLAGS.S))).toBe('defense-drop');
     expect(rig.pipeline.defense.shed - before).toBe(20);
     expect(rig.pipeline.verdicts[V_DROP_TABLE_FULL]).toBe(0);
+  });
+
+  it('at a full table an automatic drop_packet sheds at once, not a second later, and evicts nothing', () => {
+    const rig = assemble('dr', 64, cfg(1, 1, 16, 1));
+    for (let n = 0; n < 64; n++) for (const f of [FLAGS.S, FLAGS.A]) send(rig, seg(n, 5000, f));
+    expect(rig.pipeline.defense.dropRate).toBe(0); // no tick has seen the table short yet
+    for (let k = 0; k < 100; k++) expect(send(rig, seg(900, 1024 + k, FLAGS.S))).toBe('defense-drop');
+    expect(rig.pipeline.defense.dropRate).toBe(1);
+    expect(rig.pipeline.defense.shed).toBe(100);
+    expect(rig.pipeline.defense.evicted).toBe(0);
+    for (let n = 0; n < 64; n++) expect(send(rig, seg(n, 5000, FLAGS.PA, 'x'))).toBe('forwarded');
   });
 
   it('mode 0 never sheds; mode 3 sheds one in am_droprate whatever the fill', () => {
