@@ -71,9 +71,9 @@ export interface DaemonOptions {
   fence?: boolean;
   /** Services from a keepalived.conf: their checkers run and their verdicts edit the table. */
   keepalived?: KeepalivedService[];
-  /** This daemon's share of the flows when it runs as capture worker `index` > 0 (a thread; see worker/). */
+  /** This daemon's share of the flows when it runs as capture worker `index` > 0 (a process; see worker/). */
   shard?: Shard;
-  /** The worker thread script; with it and `workers` > 1 in the config, this daemon is worker 0 of a pool. */
+  /** The worker process script; with it and `workers` > 1 in the config, this daemon is worker 0 of a pool. */
   workerScript?: string;
 }
 
@@ -274,7 +274,7 @@ export class Daemon {
     return this.shard.index > 0;
   }
 
-  /** A worker thread's start: capture its share, learn the neighbours, tick. Edits arrive through applyEdit. */
+  /** A worker process's start: capture its share, learn the neighbours, tick. Edits arrive through applyEdit. */
   async startWorker(): Promise<void> {
     this.ios.forEach((io, i) => io.start(this.pipeline.sinks[i]));
     await this.resolveNeighbours(NEIGH_START_WAIT_MS);
@@ -430,12 +430,8 @@ export class Daemon {
       this.svcRates.sample();
       this.destRates.sample();
     }
-    if (this.isWorker) return;
-    for (const rs of this.ctl.tickDrains()) {
-      this.log.info({ rs: `${ipv4ToString(rs.addr)}:${rs.port}` }, 'drained real server removed');
-      const svc = this.services.services[rs.svcId];
-      if (svc) this.pool?.broadcast('deleteDest', { svc: svcKey(svc), dest: { addr: ipv4ToString(rs.addr >>> 0), port: rs.port } });
-    }
+    // Only the control plane ends drains (with every worker's open connections counted), then tells the workers.
+    if (!this.isWorker) this.endDrains();
     this.refreshNeighbours(this.clock.now % NEIGH_REFRESH_S === 0);
     this.logDrops();
   }
@@ -469,6 +465,14 @@ export class Daemon {
     if (addr < 0) return this.ctl.which(a); // its own error names the bad address
     const k = shardOf(addr, typeof c.port === 'number' ? c.port : 0, clientSteer(svc, 'src'), this.shard.count);
     return k === 0 ? this.ctl.which(a) : this.pool.ask(k, 'which', a);
+  }
+
+  private endDrains(): void {
+    for (const rs of this.ctl.tickDrains()) {
+      this.log.info({ rs: `${ipv4ToString(rs.addr)}:${rs.port}` }, 'drained real server removed');
+      const svc = this.services.services[rs.svcId];
+      if (svc) this.pool?.broadcast('deleteDest', { svc: svcKey(svc), dest: { addr: ipv4ToString(rs.addr >>> 0), port: rs.port } });
+    }
   }
 
   /** lvsadm -c: every connection and template, as /proc/net/ip_vs_conn lists them (bounded). */

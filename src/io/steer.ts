@@ -1,5 +1,5 @@
 // Flow steering across capture workers. Each worker opens its own capture with a BPF filter that keeps only its
-// share of the flows, so the kernel does the split and no frame crosses threads. The share is a hash of the
+// share of the flows, so the kernel does the split and no frame crosses processes. The share is a hash of the
 // client's side of the flow, read from wherever the client sits in each direction: the source of a request, the
 // destination of a NAT reply. FullNAT replies carry no client address (they come back to LIP:lport), so a worker
 // allocates only local ports of its own residue and those replies are steered by lport alone.

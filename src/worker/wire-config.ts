@@ -1,5 +1,5 @@
-// A DaemonConfig crosses to a worker thread by structured clone, which keeps data but not classes: a
-// firewall-mark match travels as its nftables text and is parsed again on the other side.
+// A DaemonConfig crosses to a worker process by structured clone (advanced IPC serialization), which keeps data
+// but not classes: a firewall-mark match travels as its nftables text and is parsed again on the other side.
 import type { DaemonConfig, ServiceConfig } from '../control/config';
 import { FwmarkMatch } from '../service/fwmark-match';
 

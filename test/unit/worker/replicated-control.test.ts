@@ -62,3 +62,19 @@ describe('ReplicatedControl', () => {
     expect(sent).toEqual(['addService']);
   });
 });
+
+describe('drains across workers', () => {
+  it('a draining RS stays while another worker still holds one of its connections, and leaves once none does', () => {
+    let elsewhere = 1;
+    const p = { ...parts(), othersOpen: () => elsewhere };
+    const ctl = new ServiceControl(p);
+    ctl.addService({ svc: SVC, scheduler: 'rr' });
+    ctl.addDest({ svc: SVC, dest: { addr: '10.0.0.11', port: 80 } });
+    ctl.deleteDest({ svc: SVC, dest: { addr: '10.0.0.11', port: 80 }, graceful: 300 });
+    expect(ctl.tickDrains()).toEqual([]);
+    expect(p.services.list()[0].dests).toHaveLength(1);
+    elsewhere = 0;
+    expect(ctl.tickDrains().map((d) => d.port)).toEqual([80]);
+    expect(p.services.list()[0].dests).toHaveLength(0);
+  });
+});
