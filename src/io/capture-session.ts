@@ -1,4 +1,4 @@
-// One open capture on one interface, as PcapIo drives it (open, send, filter, counters, close); PcapIo owns the
+// One open capture on one interface, as PcapIo drives it (open with a filter, send, counters, close); PcapIo owns the
 // lifecycle around it. The one implementation is node-pcap's (node-pcap-session.ts): its addon is not
 // context-aware, so captures run in the main thread of each process (lvsd's workers are processes).
 import type { FrameSink } from './packet-io';
@@ -20,8 +20,6 @@ export interface CaptureSession {
   readonly counters: SessionCounters;
   /** Emit `buf[0..len)` on the interface; false when the emit failed. */
   send(buf: Uint8Array, len: number): boolean;
-  /** Replace the BPF filter in place; false when this backend cannot (the caller then reopens). Throws on a bad filter. */
-  setFilter(filter: string): boolean;
   /** The kernel's counters since the session opened: ps_recv and ps_drop. */
   kernelStats(out: { received: number; dropped: number }): void;
   close(): void;

@@ -77,10 +77,6 @@ export class NodePcapSession implements CaptureSession {
     }
   }
 
-  setFilter(): boolean {
-    return false; // node-pcap sets the filter at open only
-  }
-
   kernelStats(out: { received: number; dropped: number }): void {
     try {
       const st = this.s.session.stats();

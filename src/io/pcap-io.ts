@@ -61,8 +61,8 @@ export class PcapIo implements PacketIo {
     if (filter === this.filter) return;
     this.filter = filter;
     const s = this.session;
-    if (s === null || s.setFilter(filter)) return; // closed: the next open takes the new filter
-    this.replace(s, readLinkState(this.iface));
+    // node-pcap sets a filter at open only: a new filter is a new capture (closed: the next open takes it).
+    if (s !== null) this.replace(s, readLinkState(this.iface));
   }
 
   send(buf: Uint8Array, len: number): boolean {
@@ -150,7 +150,7 @@ export class PcapIo implements PacketIo {
     this.watch.opened(link, now);
   }
 
-  /** Swap the session for a new one on the current filter (a filter change the backend cannot make in place). */
+  /** Swap the session for a new one on the current filter (node-pcap cannot change a filter in place). */
   private replace(old: CaptureSession, link: LinkState): void {
     const next = this.openSession(link); // throws (bad filter): the old session stays
     this.retire(old);

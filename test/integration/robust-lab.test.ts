@@ -105,15 +105,15 @@ function rmdirCgroup(dir: string): void {
 
 /** As background(), with the process in cgroup `cg` first. */
 function inCgroup(cg: string, ns: string, script: string): { child: ChildProcess; done: Promise<string> } {
-  const child = spawn('bash', ['-c', 'echo $$ > "$1/tasks" && exec ip netns exec "$2" bash -c "$3"', 'cg', cg, ns, script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  return { child, done: new Promise((resolve) => child.on('close', () => resolve(out))) };
+  return collected(spawn('bash', ['-c', 'echo $$ > "$1/tasks" && exec ip netns exec "$2" bash -c "$3"', 'cg', cg, ns, script], { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 function background(ns: string, script: string): { child: ChildProcess; done: Promise<string> } {
-  const child = spawn('ip', ['netns', 'exec', ns, 'bash', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return collected(spawn('ip', ['netns', 'exec', ns, 'bash', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/** A child and its stdout and stderr together, once it has closed. */
+function collected(child: ChildProcess): { child: ChildProcess; done: Promise<string> } {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
