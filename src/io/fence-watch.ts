@@ -24,6 +24,7 @@ export interface FenceWatchOptions {
 const DEFAULT_POLL_MS = 10_000;
 const DEFAULT_SETTLE_MS = 100;
 const RESTART_MIN_MS = 1000;
+const LIST_RETRY_MS = 1000;
 const RESTART_MAX_MS = 60_000;
 
 export class FenceWatch {
@@ -36,6 +37,7 @@ export class FenceWatch {
   private pending: NodeJS.Timeout | null = null;
   private restartIn = RESTART_MIN_MS;
   private restartTimer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
   private running = false;
   private checking: Promise<void> | null = null;
   private again = false;
@@ -58,8 +60,8 @@ export class FenceWatch {
 
   stop(): void {
     this.running = false;
-    for (const t of [this.poll, this.pending, this.restartTimer]) if (t) clearTimeout(t);
-    this.poll = this.pending = this.restartTimer = null;
+    for (const t of [this.poll, this.pending, this.restartTimer, this.retry]) if (t) clearTimeout(t);
+    this.poll = this.pending = this.restartTimer = this.retry = null;
     const m = this.monitor;
     this.monitor = null;
     if (m && m.exitCode === null) m.kill('SIGTERM');
@@ -99,6 +101,11 @@ export class FenceWatch {
     } catch (err) {
       if (!this.listFailing) this.log.warn({ table: this.fence.table, err: (err as Error).message }, 'cannot list the nftables fence to check it');
       this.listFailing = true;
+      if (!this.retry) this.retry = setTimeout(() => {
+        this.retry = null;
+        this.schedule(0);
+      }, LIST_RETRY_MS); // nft can fail on a busy ruleset (an interrupted dump): look again soon, not at the poll
+      this.retry?.unref();
       return;
     }
     this.listFailing = false;

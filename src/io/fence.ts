@@ -37,6 +37,15 @@ export function removeFenceScript(table: string): string {
 }
 
 /**
+ * A table's shape as far as a listing and its script agree on it: chains and rules (every rule of ours drops).
+ * A listing taken just after an apply can already hold a hand edit made in between; its shape tells.
+ */
+export function fenceShape(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim());
+  return `${lines.filter((l) => l.startsWith('chain ')).length}/${lines.filter((l) => / drop$/.test(l)).length}`;
+}
+
+/**
  * The daemon's table. Each apply keeps the script it ran and the table as nft then lists it (stateless: no
  * counter values), so a watcher can tell the table was changed from outside and put the same script back.
  */
@@ -72,7 +81,11 @@ export class Fence {
   matches(live: string | null): boolean {
     if (!this.script) return true;
     if (live === null) return false;
-    if (this.listed === undefined) this.listed = live; // the listing after apply failed: adopt the first one seen
+    if (this.listed === undefined) {
+      // The listing after apply failed or was not of our table: adopt the first one seen that has its shape.
+      if (fenceShape(live) !== fenceShape(this.script)) return false;
+      this.listed = live;
+    }
     return live === this.listed;
   }
 
@@ -85,7 +98,9 @@ export class Fence {
     this.run(script);
     this.script = script;
     try {
-      this.listed = this.list(this.table) ?? undefined;
+      const listed = this.list(this.table) ?? undefined;
+      // nft -f and this listing are two transactions: a hand edit in between must not become the reference.
+      this.listed = listed !== undefined && fenceShape(listed) === fenceShape(script) ? listed : undefined;
     } catch {
       this.listed = undefined;
     }

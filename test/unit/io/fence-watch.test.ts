@@ -108,6 +108,53 @@ describe.skipIf(skip !== null)(skip ? `fence watch (skipped: ${skip})` : 'fence 
     }
   });
 
+  it('a hand flush between nft -f and the listing after it does not become the reference: the next check restores', async () => {
+    let race = true;
+    const racing = (table: string): string | null => {
+      if (race) nft('flush', 'chain', 'netdev', TABLE, 'ingress0'); // the hand edit lands in that gap
+      race = false;
+      return listSync(table);
+    };
+    const fence = new Fence(TABLE, ['d0'], [], run, racing);
+    const { log, lines } = logs();
+    const watch = new FenceWatch(fence, log, { monitor: false, list });
+    try {
+      fence.apply(SVC);
+      expect(rules()).toBe(0);
+      watch.start();
+      await watch.check();
+      expect(watch.restores).toBe(1);
+      expect(rules()).toBe(1);
+      expect(lines.filter((l) => l.level === 40)).toMatchObject([{ found: 'table changed' }]);
+      await watch.check(); // the restore's own listing is the reference now
+      expect(watch.restores).toBe(1);
+    } finally {
+      watch.stop();
+      fence.remove();
+    }
+  });
+
+  it('a listing that fails is tried again within a second, not at the next poll', async () => {
+    const fence = new Fence(TABLE, ['d0'], [], run, listSync);
+    const { log, lines } = logs();
+    let fails = 1;
+    const flaky = (table: string): Promise<string | null> => (fails-- > 0 ? Promise.reject(new Error('Interrupted system call')) : list(table));
+    const watch = new FenceWatch(fence, log, { monitor: false, list: flaky });
+    try {
+      fence.apply(SVC);
+      watch.start();
+      nft('delete', 'table', 'netdev', TABLE);
+      await watch.check();
+      expect(watch.restores).toBe(0);
+      expect(lines.filter((l) => l.level === 40)).toMatchObject([{ msg: 'cannot list the nftables fence to check it' }]);
+      expect(await until(() => watch.restores === 1, 3000)).toBe(true);
+      expect(rules()).toBe(1);
+    } finally {
+      watch.stop();
+      fence.remove();
+    }
+  });
+
   it('without the monitor, the poll finds and restores a deleted table', async () => {
     const { fence, watch } = watched(false, 100);
     try {
