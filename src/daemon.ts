@@ -488,15 +488,15 @@ export class Daemon {
       }
       const i = c * 2;
       const o = i + 1;
-      const template = (t.flags[c] & CF_TEMPLATE) !== 0;
-      const proto = t.proto[c] & 0xff;
-      const svc = this.services.services[t.svc[c]];
+      const template = (t.flagsOf(c) & CF_TEMPLATE) !== 0;
+      const proto = t.protoOf(c) & 0xff;
+      const svc = this.services.services[t.svcOf(c)];
       out.push({
-        proto: proto === 6 ? 'TCP' : proto === 17 ? 'UDP' : 'IP', expire: Math.max(0, t.expires[c] - this.clock.now),
-        state: template ? 'NONE' : STATE_NAMES[t.state[c]], caddr: t.tSrc(i) >>> 0, cport: t.tSport(i),
+        proto: proto === 6 ? 'TCP' : proto === 17 ? 'UDP' : 'IP', expire: Math.max(0, t.expiresOf(c) - this.clock.now),
+        state: template ? 'NONE' : STATE_NAMES[t.stateOf(c)], caddr: t.tSrc(i) >>> 0, cport: t.tSport(i),
         vaddr: t.tDst(i) >>> 0, vport: t.tDport(i),
-        daddr: this.services.dests[t.dest[c]]?.addr ?? 0,
-        dport: template ? (svc?.fwmark ? 0 : this.services.dests[t.dest[c]]?.port ?? 0) : forwarderOf(t.flags[c]).seesReplies ? t.tSport(o) : t.tDport(i),
+        daddr: this.services.dests[t.destOf(c)]?.addr ?? 0,
+        dport: template ? (svc?.fwmark ? 0 : this.services.dests[t.destOf(c)]?.port ?? 0) : forwarderOf(t.flagsOf(c)).seesReplies ? t.tSport(o) : t.tDport(i),
         template,
       });
     });

@@ -150,14 +150,14 @@ export class Pipeline implements FrameSink, ForwardContext {
     const c = e >>> 1;
     const rs = this.destOf(c);
     if (rs === null) return V_DROP_DEST_GONE;
-    const fwd = FORWARDERS[conns.flags[c] >>> FWD_SHIFT];
+    const fwd = FORWARDERS[conns.flagsOf(c) >>> FWD_SHIFT];
     const whole = (f.fragWord & IP_MF) === 0;
     // NAT kinds rewrite the segment: as IPVS, its checksum must verify first (a fragment's cannot be checked alone).
     if (fwd.seesReplies && whole && !l4ChecksumAcceptable(b, f.l3Off, f.l4Off, proto)) return this.malformed(ERR_BAD_L4_CSUM);
     if (!whole) this.frags.remember(f.saddr, f.daddr, proto, f.ipId, f.sport, f.dport, this.clock.now);
     if ((e & 1) === DIR_IN) {
-      const n = this.defense.inPkts[c];
-      if (n < 255) this.defense.inPkts[c] = n + 1;
+      const n = conns.inPktsOf(c);
+      if (n < 255) conns.setInPkts(c, n + 1);
     }
     this.advanceState(c, e, rs);
     this.count(c, rs, e & 1, f.ipTotalLen);
@@ -186,9 +186,9 @@ export class Pipeline implements FrameSink, ForwardContext {
     const c = e >>> 1;
     const rs = this.destOf(c);
     if (rs === null) return V_DROP_DEST_GONE;
-    t.touch(c, now, this.defense.table[t.state[c]]);
+    t.touch(c, now, this.defense.table[t.stateOf(c)]);
     this.count(c, rs, e & 1, f.ipTotalLen);
-    const fwd = FORWARDERS[t.flags[c] >>> FWD_SHIFT];
+    const fwd = FORWARDERS[t.flagsOf(c) >>> FWD_SHIFT];
     if (!fwd.seesReplies) return (e & 1) === DIR_IN ? fwd.request(this, b, f, c, rs) : V_NOT_OURS;
     // The other direction's tuple, reversed, is this packet's rewritten addresses (NAT and FullNAT alike).
     const o = (c << 1) | ((e & 1) ^ 1);
@@ -205,8 +205,8 @@ export class Pipeline implements FrameSink, ForwardContext {
    */
   onExpire(c: number): number {
     const conns = this.conns;
-    if ((conns.flags[c] & CF_TEMPLATE) !== 0 && conns.nctl[c] > 0) {
-      return this.services.services[conns.svc[c]]?.persistTimeout || this.timeouts[S_NONE];
+    if ((conns.flagsOf(c) & CF_TEMPLATE) !== 0 && conns.nctlOf(c) > 0) {
+      return this.services.services[conns.svcOf(c)]?.persistTimeout || this.timeouts[S_NONE];
     }
     this.settle(c);
     return 0;
@@ -220,21 +220,22 @@ export class Pipeline implements FrameSink, ForwardContext {
 
   private settle(c: number): void {
     const conns = this.conns;
-    const rs = this.services.dests[conns.dest[c]];
-    const live = rs !== null && rs.svcId === conns.svc[c];
-    if (conns.flags[c] & CF_TEMPLATE) {
+    const rs = this.services.dests[conns.destOf(c)];
+    const live = rs !== null && rs.svcId === conns.svcOf(c);
+    if (conns.flagsOf(c) & CF_TEMPLATE) {
       if (live) rs.persistConns--;
       return;
     }
     if (live) this.unbind(c, rs);
-    const t = conns.ctrl[c];
-    if (t >= 0 && conns.nctl[t] > 0) conns.nctl[t]--;
+    const t = conns.ctrlOf(c);
+    // Its template may be gone and its slot reused (the count shares a word with a connection's template link).
+    if (t >= 0 && (conns.flagsOf(t) & CF_TEMPLATE) !== 0 && conns.nctlOf(t) > 0) conns.setNctl(t, conns.nctlOf(t) - 1);
   }
 
   /** The connection's RS, or null (and the connection released) when it is gone: expire_nodest_conn=1. */
   private destOf(c: number): RealServer | null {
-    const rs = this.services.dests[this.conns.dest[c]];
-    if (rs === null || rs.svcId !== this.conns.svc[c]) {
+    const rs = this.services.dests[this.conns.destOf(c)];
+    if (rs === null || rs.svcId !== this.conns.svcOf(c)) {
       this.release(c);
       return null;
     }
@@ -261,7 +262,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     const rs = this.destOf(c);
     if (rs === null) return V_DROP_DEST_GONE;
     if (!icmpChecksumValid(b, f.l4Off, f.l4Len)) return this.malformed(ERR_BAD_L4_CSUM); // as ip_vs_in_icmp
-    const v = FORWARDERS[this.conns.flags[c] >>> FWD_SHIFT].icmp(this, b, f, c, e & 1, rs);
+    const v = FORWARDERS[this.conns.flagsOf(c) >>> FWD_SHIFT].icmp(this, b, f, c, e & 1, rs);
     return v === V_FORWARDED ? V_ICMP_FORWARDED : v;
   }
 
@@ -286,7 +287,7 @@ export class Pipeline implements FrameSink, ForwardContext {
     if (svc.persistTimeout > 0) {
       tpl = this.template(svc, f);
       if (tpl < 0) return -tpl;
-      rs = this.services.dests[conns.dest[tpl]];
+      rs = this.services.dests[conns.destOf(tpl)];
     } else {
       rs = svc.sched.schedule(f);
     }
@@ -301,20 +302,20 @@ export class Pipeline implements FrameSink, ForwardContext {
     }
     if (c < 0) return -V_DROP_TABLE_FULL;
     this.defense.admit(c);
-    conns.svc[c] = svcId;
-    conns.dest[c] = rs.id;
+    conns.setSvc(c, svcId);
+    conns.setDest(c, rs.id);
     const fwd = FORWARDERS[rs.fwdId];
     // ip_vs_bind_dest: a new connection starts inactive (the dest's conn_flags carry INACTIVE); UDP stays so.
-    conns.flags[c] = (rs.fwdId << FWD_SHIFT) | CF_INACTIVE | (fwd.seesReplies ? 0 : CF_NO_OUTPUT);
-    conns.state[c] = f.proto === IPPROTO_UDP ? S_UDP : S_NONE;
+    conns.setFlags(c, (rs.fwdId << FWD_SHIFT) | CF_INACTIVE | (fwd.seesReplies ? 0 : CF_NO_OUTPUT));
+    conns.setState(c, f.proto === IPPROTO_UDP ? S_UDP : S_NONE);
     const refused = fwd.bind(this, c, svc, rs);
     if (refused !== 0) {
       conns.remove(c);
       return -refused;
     }
     if (tpl >= 0) {
-      conns.ctrl[c] = tpl;
-      conns.nctl[tpl]++;
+      conns.setCtrl(c, tpl);
+      conns.setNctl(tpl, conns.nctlOf(tpl) + 1);
       conns.touch(tpl, this.clock.now, svc.persistTimeout);
     }
     rs.inactConns++;
@@ -339,17 +340,17 @@ export class Pipeline implements FrameSink, ForwardContext {
     const e = conns.lookup(tproto, snet, 0, tdst, svc.port);
     if (e >= 0) {
       const t = e >>> 1;
-      const rs = this.services.dests[conns.dest[t]];
+      const rs = this.services.dests[conns.destOf(t)];
       if (rs !== null && rs.svcId === svc.id) return t;
-      if (conns.nctl[t] === 0) this.release(t); // its RS is gone: a stale template
+      if (conns.nctlOf(t) === 0) this.release(t); // its RS is gone: a stale template
     }
     const rs = svc.sched.schedule(f);
     if (rs === null) return -V_DROP_NO_DEST;
     const t = conns.insert(tproto, snet, 0, tdst, svc.port, this.clock.now, svc.persistTimeout);
     if (t < 0) return -V_DROP_TABLE_FULL;
-    conns.svc[t] = svc.id;
-    conns.dest[t] = rs.id;
-    conns.flags[t] = CF_TEMPLATE | (rs.fwdId << FWD_SHIFT);
+    conns.setSvc(t, svc.id);
+    conns.setDest(t, rs.id);
+    conns.setFlags(t, CF_TEMPLATE | (rs.fwdId << FWD_SHIFT));
     rs.persistConns++;
     if (this.syncSink !== null) this.syncSink.onConn(t);
     return t;
@@ -377,15 +378,15 @@ export class Pipeline implements FrameSink, ForwardContext {
     const conns = this.conns;
     const now = this.clock.now;
     const tmo = this.defense.table;
-    if (conns.proto[c] !== IPPROTO_TCP) {
+    if (conns.protoOf(c) !== IPPROTO_TCP) {
       conns.touch(c, now, tmo[S_UDP]);
       return;
     }
-    const dir = (e & 1) === DIR_OUT ? DIR_OUTPUT : (conns.flags[c] & CF_NO_OUTPUT) !== 0 ? DIR_INPUT_ONLY : DIR_INPUT;
-    const old = conns.state[c];
+    const dir = (e & 1) === DIR_OUT ? DIR_OUTPUT : (conns.flagsOf(c) & CF_NO_OUTPUT) !== 0 ? DIR_INPUT_ONLY : DIR_INPUT;
+    const old = conns.stateOf(c);
     const next = nextTcpState(old, dir, this.flow.tcpFlags, this.defense.secure);
     if (next !== old) {
-      conns.state[c] = next;
+      conns.setState(c, next);
       this.account(c, rs, next);
       if (this.syncSink !== null) this.syncSink.onConn(c);
     }
@@ -404,9 +405,9 @@ export class Pipeline implements FrameSink, ForwardContext {
     }
     const t = conns.insert(tproto, snet | 0, 0, tdst, svc.port, this.clock.now, timeout);
     if (t < 0) return;
-    conns.svc[t] = svc.id;
-    conns.dest[t] = rs.id;
-    conns.flags[t] = CF_TEMPLATE | (rs.fwdId << FWD_SHIFT);
+    conns.setSvc(t, svc.id);
+    conns.setDest(t, rs.id);
+    conns.setFlags(t, CF_TEMPLATE | (rs.fwdId << FWD_SHIFT));
     rs.persistConns++;
   }
 
@@ -428,15 +429,15 @@ export class Pipeline implements FrameSink, ForwardContext {
       c = conns.insert(proto, caddr | 0, cport, vaddr | 0, vport, now, timeout);
       if (c < 0) return false;
       this.defense.admit(c);
-      conns.svc[c] = rs.svcId;
-      conns.dest[c] = rs.id;
-      conns.flags[c] = (rs.fwdId << FWD_SHIFT) | CF_INACTIVE | (fwd.seesReplies ? 0 : CF_NO_OUTPUT);
-      conns.state[c] = proto === IPPROTO_UDP ? S_UDP : S_NONE;
+      conns.setSvc(c, rs.svcId);
+      conns.setDest(c, rs.id);
+      conns.setFlags(c, (rs.fwdId << FWD_SHIFT) | CF_INACTIVE | (fwd.seesReplies ? 0 : CF_NO_OUTPUT));
+      conns.setState(c, proto === IPPROTO_UDP ? S_UDP : S_NONE);
       fwd.bind(this, c, this.services.services[rs.svcId]!, rs);
       rs.inactConns++;
     }
-    if (conns.state[c] !== state) {
-      conns.state[c] = state;
+    if (conns.stateOf(c) !== state) {
+      conns.setState(c, state);
       if (proto === IPPROTO_TCP) this.account(c, rs, state);
     }
     conns.touch(c, now, timeout);
@@ -445,20 +446,20 @@ export class Pipeline implements FrameSink, ForwardContext {
 
   /** set_tcp_state's counter moves: only ESTABLISHED is active. */
   private account(c: number, rs: RealServer, state: number): void {
-    const fl = this.conns.flags[c];
+    const fl = this.conns.flagsOf(c);
     if ((fl & CF_INACTIVE) === 0 && state !== S_ESTABLISHED) {
       rs.activeConns--;
       rs.inactConns++;
-      this.conns.flags[c] = fl | CF_INACTIVE;
+      this.conns.setFlags(c, fl | CF_INACTIVE);
     } else if ((fl & CF_INACTIVE) !== 0 && state === S_ESTABLISHED) {
       rs.activeConns++;
       rs.inactConns--;
-      this.conns.flags[c] = fl & ~CF_INACTIVE;
+      this.conns.setFlags(c, fl & ~CF_INACTIVE);
     }
   }
 
   private unbind(c: number, rs: RealServer): void {
-    if (this.conns.flags[c] & CF_INACTIVE) rs.inactConns--;
+    if (this.conns.flagsOf(c) & CF_INACTIVE) rs.inactConns--;
     else rs.activeConns--;
     this.checkUnderload(rs);
   }
@@ -466,7 +467,7 @@ export class Pipeline implements FrameSink, ForwardContext {
   private count(c: number, rs: RealServer, dir: number, bytes: number): void {
     const ss = this.services.svcStats;
     const ds = this.services.destStats;
-    const so = this.conns.svc[c] * ST_FIELDS;
+    const so = this.conns.svcOf(c) * ST_FIELDS;
     const dso = rs.id * ST_FIELDS;
     const pk = dir === DIR_IN ? ST_INPKTS : ST_OUTPKTS;
     const by = dir === DIR_IN ? ST_INBYTES : ST_OUTBYTES;

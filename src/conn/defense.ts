@@ -61,14 +61,10 @@ export class Defense {
   /** What the last update decided: drop entries now / use the secure state table and timeouts now. */
   dropping = false;
   secure = false;
-  /** Incoming packets per connection, saturating at 255: the kernel's in_pkts, which todrop_entry reads. */
-  readonly inPkts: Uint8Array;
-  /**
-   * When each connection was made, in connections made (16 bits, wrapping): the coarse clock cannot order a
-   * flood's entries within a second, this can, so a fresh entry (a real client's SYN between its SYN and its ACK)
-   * is never the one dropped to make room.
-   */
-  private readonly born: Uint16Array;
+  // Per connection, in the table's record: incoming packets (inPktsOf, saturating at 255: the kernel's in_pkts,
+  // which todrop_entry reads), and when it was made (bornOf), in connections made (16 bits, wrapping): the coarse
+  // clock cannot order a flood's entries within a second, this can, so a fresh entry (a real client's SYN between
+  // its SYN and its ACK) is never the one dropped to make room.
   private made = 0;
   /** The timeouts while secure: per state, the lower of the configured and the secure ones. */
   readonly secureTimeouts = new Uint32Array(STATE_COUNT);
@@ -94,15 +90,12 @@ export class Defense {
     this.amemthresh = cfg.amemthresh;
     this.dropPacket = cfg.dropPacket;
     this.amDroprate = cfg.amDroprate;
-    this.inPkts = new Uint8Array(conns.capacity);
-    this.born = new Uint16Array(conns.capacity);
     this.update();
   }
 
   /** A connection was made in slot c. */
   admit(c: number): void {
-    this.inPkts[c] = 0;
-    this.born[c] = this.made;
+    this.conns.setBorn(c, this.made); // inPkts starts at 0 with the record
     this.made = (this.made + 1) & 0xffff;
   }
 
@@ -188,11 +181,11 @@ export class Defense {
     for (let k = 0; k < n; k++) {
       const c = this.cursor;
       this.cursor = c + 1 === cap ? 0 : c + 1;
-      if (!t.isLive(c) || (t.proto[c] & TEMPLATE_PROTO) !== 0) continue;
-      const st = t.state[c];
+      if (!t.isLive(c) || (t.protoOf(c) & TEMPLATE_PROTO) !== 0) continue;
+      const st = t.stateOf(c);
       let drop: boolean;
-      if (t.proto[c] === IPPROTO_TCP) drop = isHalfOpen(st) || (st === S_ESTABLISHED && this.todrop(c, now));
-      else drop = t.proto[c] === IPPROTO_UDP && this.todrop(c, now);
+      if (t.protoOf(c) === IPPROTO_TCP) drop = isHalfOpen(st) || (st === S_ESTABLISHED && this.todrop(c, now));
+      else drop = t.protoOf(c) === IPPROTO_UDP && this.todrop(c, now);
       if (drop) {
         this.release(c);
         this.scanned++;
@@ -206,8 +199,8 @@ export class Defense {
    */
   private todrop(c: number, now: number): boolean {
     const t = this.conns;
-    if (t.expires[c] - now > this.table[t.state[c]] - TODROP_IDLE_S) return false;
-    const i = this.inPkts[c];
+    if (t.expiresOf(c) - now > this.table[t.stateOf(c)] - TODROP_IDLE_S) return false;
+    const i = this.conns.inPktsOf(c);
     if (i === 0 || i > 8) return false;
     if (--this.todropCounter[i] > 0) return false;
     this.todropCounter[i] = i;
@@ -236,10 +229,10 @@ export class Defense {
       r ^= r << 5;
       this.rnd = r;
       const c = (r >>> 0) % cap;
-      if (!t.isLive(c) || t.proto[c] !== IPPROTO_TCP) continue;
-      const st = t.state[c];
+      if (!t.isLive(c) || t.protoOf(c) !== IPPROTO_TCP) continue;
+      const st = t.stateOf(c);
       if (st !== S_NONE && st !== S_CLOSE && st !== S_TIME_WAIT && !isHalfOpen(st)) continue;
-      const age = (this.made - this.born[c]) & 0xffff;
+      const age = (this.made - this.conns.bornOf(c)) & 0xffff;
       if (age > bestAge) {
         best = c;
         bestAge = age;

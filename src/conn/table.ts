@@ -1,5 +1,6 @@
-// The connection table: struct-of-arrays sized once from config, open addressing over tuple entries,
-// a free list of connection slots, and a timing wheel threaded through the slots. No JS object per connection.
+// The connection table: typed arrays sized once from config (a 16-byte record per connection, a key per tuple
+// entry), open addressing over tuple entries, a free list of connection slots, and a timing wheel threaded through
+// the slots. No JS object per connection.
 //
 // Each connection owns two tuple entries, e = conn*2 + dir: DIR_IN is the client's packet as it arrives
 // (client -> VIP); DIR_OUT is the reply as it would arrive from the RS (NAT). A lookup finds either in one probe
@@ -33,6 +34,8 @@ const PROTO_LIMIT = 0x200;
 /** Largest service or RS id the Int16 svc/dest arrays hold. */
 export const REF_MAX = 0x7fff;
 const KEY_WORDS = 3;
+/** Bytes of a connection's record (a power of two, so a record never straddles a cache line). */
+const REC_BYTES = 16;
 
 export interface ConnExpiry {
   /**
@@ -54,19 +57,18 @@ export class ConnTable {
   readonly capacity: number;
   count = 0;
 
-  // Per connection.
-  /** IP protocol; persistence templates add TEMPLATE_PROTO so no packet's tuple ever matches one. */
-  readonly proto: Uint16Array;
-  readonly state: Uint8Array;
-  readonly flags: Uint8Array;
-  /** Service and RS ids (ServiceTable indexes, at most REF_MAX), or -1. */
-  readonly svc: Int16Array;
-  readonly dest: Int16Array;
-  readonly expires: Uint32Array;
-  /** A connection's persistence template, or -1 (ip_vs_control_add). */
-  readonly ctrl: Int32Array;
-  /** A template's count of connections it controls (n_control): it may not expire while > 0. */
-  readonly nctl: Uint32Array;
+  // Per connection: one 16-byte record (REC_BYTES), so a packet of an established connection reads its index line,
+  // its key and this one line, where a field per array cost a cache miss per field at a million connections:
+  //   0 expires (u32) | 4 svc (i16) | 6 dest (i16) | 8 proto (u16) | 10 state | 11 flags | 12 inPkts | 13 spare | 14 born (u16)
+  private readonly rec8: Uint8Array;
+  private readonly rec16: Int16Array;
+  private readonly recU16: Uint16Array;
+  private readonly recU32: Uint32Array;
+  /**
+   * A connection's persistence template + 1 (0: none), or a template's count of connections it controls
+   * (n_control: it may not expire while > 0). One word for both: a template is never controlled.
+   */
+  private readonly ctl: Int32Array;
   /** Wheel slots of this table (WHEEL_SLOTS, or fewer for a small table). */
   readonly wheelSlots: number;
 
@@ -107,14 +109,12 @@ export class ConnTable {
       throw new RangeError(`fingerprint bits ${hashBits}: 0 to ${hashRoom}`);
     }
     this.capacity = capacity;
-    this.proto = new Uint16Array(capacity);
-    this.state = new Uint8Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.svc = new Int16Array(capacity);
-    this.dest = new Int16Array(capacity);
-    this.expires = new Uint32Array(capacity);
-    this.ctrl = new Int32Array(capacity).fill(-1);
-    this.nctl = new Uint32Array(capacity);
+    const rec = new ArrayBuffer(capacity * REC_BYTES);
+    this.rec8 = new Uint8Array(rec);
+    this.rec16 = new Int16Array(rec);
+    this.recU16 = new Uint16Array(rec);
+    this.recU32 = new Uint32Array(rec);
+    this.ctl = new Int32Array(capacity);
     this.keys = new Int32Array(entries * KEY_WORDS);
     // Not a power of two: a slot count just above entries / INDEX_LOAD_MAX (home() scales the hash instead of
     // masking it), so the index costs the same bytes per connection at every capacity.
@@ -139,14 +139,96 @@ export class ConnTable {
 
   /** Bytes held by the typed arrays: what a connection really costs. */
   get bytes(): number {
-    const arrays = [this.proto, this.state, this.flags, this.svc, this.dest, this.expires, this.ctrl, this.nctl, this.keys,
-      this.index, this.protoCode, this.wheelHead, this.wheelNext, this.wheelPrev];
+    const arrays = [this.rec8, this.ctl, this.keys, this.index, this.protoCode, this.wheelHead, this.wheelNext, this.wheelPrev];
     return arrays.reduce((n, a) => n + a.byteLength, 0);
   }
 
   /** Whether connection slot c holds a live connection (every live one is on a wheel list). */
   isLive(c: number): boolean {
     return this.wheelPrev[c] !== NOT_LINKED;
+  }
+
+  // A connection's fields (c: its slot). Small methods the optimising compiler inlines into the packet path.
+
+  /** IP protocol; persistence templates add TEMPLATE_PROTO so no packet's tuple ever matches one. */
+  protoOf(c: number): number {
+    return this.recU16[(c << 3) | 4];
+  }
+
+  /** TCP state (conn/tcp-state.ts). */
+  stateOf(c: number): number {
+    return this.rec8[(c << 4) | 10];
+  }
+
+  setState(c: number, v: number): void {
+    this.rec8[(c << 4) | 10] = v;
+  }
+
+  flagsOf(c: number): number {
+    return this.rec8[(c << 4) | 11];
+  }
+
+  setFlags(c: number, v: number): void {
+    this.rec8[(c << 4) | 11] = v;
+  }
+
+  /** Service id (a ServiceTable index, at most REF_MAX), or -1. */
+  svcOf(c: number): number {
+    return this.rec16[(c << 3) | 2];
+  }
+
+  setSvc(c: number, v: number): void {
+    this.rec16[(c << 3) | 2] = v;
+  }
+
+  /** RS id (a ServiceTable index, at most REF_MAX), or -1. */
+  destOf(c: number): number {
+    return this.rec16[(c << 3) | 3];
+  }
+
+  setDest(c: number, v: number): void {
+    this.rec16[(c << 3) | 3] = v;
+  }
+
+  /** When the connection expires (the clock's seconds). */
+  expiresOf(c: number): number {
+    return this.recU32[c << 2];
+  }
+
+  /** Inbound packets seen, saturating at 255 (the defense's ip_vs_todrop reads it). */
+  inPktsOf(c: number): number {
+    return this.rec8[(c << 4) | 12];
+  }
+
+  setInPkts(c: number, v: number): void {
+    this.rec8[(c << 4) | 12] = v;
+  }
+
+  /** The defense's creation stamp (a 16-bit counter of connections made). */
+  bornOf(c: number): number {
+    return this.recU16[(c << 3) | 7];
+  }
+
+  setBorn(c: number, v: number): void {
+    this.recU16[(c << 3) | 7] = v;
+  }
+
+  /** A connection's persistence template, or -1 (ip_vs_control_add). */
+  ctrlOf(c: number): number {
+    return this.ctl[c] - 1;
+  }
+
+  setCtrl(c: number, t: number): void {
+    this.ctl[c] = t + 1;
+  }
+
+  /** A template's count of connections it controls. */
+  nctlOf(t: number): number {
+    return this.ctl[t];
+  }
+
+  setNctl(t: number, n: number): void {
+    this.ctl[t] = n;
   }
 
   /** Source address of tuple entry e (int32 form). */
@@ -185,7 +267,7 @@ export class ConnTable {
       if ((s & fpMask) === fp) {
         const e = (s >>> fpBits) - 1;
         const k = e * KEY_WORDS;
-        if (keys[k] === src && keys[k + 1] === dst && keys[k + 2] === ports && (code !== PROTO_OTHER || this.proto[e >>> 1] === proto)) {
+        if (keys[k] === src && keys[k + 1] === dst && keys[k + 2] === ports && (code !== PROTO_OTHER || this.protoOf(e >>> 1) === proto)) {
           return e;
         }
       }
@@ -204,18 +286,17 @@ export class ConnTable {
     if (this.protoCode[proto] < 0) this.protoCode[proto] = this.protoCodes < PROTO_OTHER ? this.protoCodes++ : PROTO_OTHER;
     this.freeHead = this.wheelNext[c];
     this.count++;
-    this.proto[c] = proto;
-    this.state[c] = 0;
-    this.flags[c] = 0;
-    this.svc[c] = -1;
-    this.dest[c] = -1;
-    this.ctrl[c] = -1;
-    this.nctl[c] = 0;
+    const r = c << 4;
+    this.rec8.fill(0, r, r + REC_BYTES);
+    this.recU16[(c << 3) | 4] = proto;
+    this.rec16[(c << 3) | 2] = -1;
+    this.rec16[(c << 3) | 3] = -1;
+    this.ctl[c] = 0;
     this.setKey(c * 2 + DIR_IN, src, sport, dst, dport);
     this.hash(c * 2 + DIR_IN);
     // An unhashed reply key is all zeros, so remove()'s search for it always starts at the same (cached) place.
     this.setKey(c * 2 + DIR_OUT, 0, 0, 0, 0);
-    this.expires[c] = now + timeout;
+    this.recU32[c << 2] = now + timeout;
     this.link(c, now + timeout);
     return c;
   }
@@ -231,8 +312,8 @@ export class ConnTable {
   /** Push a connection's expiry to now + timeout. Cheap on the hot path: relinks only when it gets earlier. */
   touch(c: number, now: number, timeout: number): void {
     const t = now + timeout;
-    const was = this.expires[c];
-    this.expires[c] = t;
+    const was = this.recU32[c << 2];
+    this.recU32[c << 2] = t;
     // Linked at or before `was` (advance() moves it on if it is found early): only an earlier expiry relinks.
     if (t < was) {
       this.unlink(c);
@@ -262,11 +343,11 @@ export class ConnTable {
       let c = this.wheelHead[slot];
       while (c !== NOT_LINKED) {
         const next = this.wheelNext[c];
-        const t = this.expires[c];
+        const t = this.recU32[c << 2];
         if (t <= this.wheelNow) {
           const keep = this.expiry.onExpire(c);
           if (keep > 0) {
-            this.expires[c] = this.wheelNow + keep;
+            this.recU32[c << 2] = this.wheelNow + keep;
             this.unlink(c);
             this.link(c, this.wheelNow + keep);
           } else {
@@ -305,7 +386,7 @@ export class ConnTable {
   private hashOf(e: number): number {
     const k = e * KEY_WORDS;
     const p = this.keys[k + 2];
-    return tupleHash(this.proto[e >>> 1], this.keys[k], p >>> 16, this.keys[k + 1], p & 0xffff);
+    return tupleHash(this.protoOf(e >>> 1), this.keys[k], p >>> 16, this.keys[k + 1], p & 0xffff);
   }
 
   private hash(e: number): void {
@@ -313,7 +394,7 @@ export class ConnTable {
     const size = this.size;
     let i = this.home(h);
     while (this.index[i] !== 0) if (++i === size) i = 0;
-    this.index[i] = ((e + 1) << this.fpBits) | (((h << PROTO_BITS) | this.protoCode[this.proto[e >>> 1]]) & this.fpMask);
+    this.index[i] = ((e + 1) << this.fpBits) | (((h << PROTO_BITS) | this.protoCode[this.protoOf(e >>> 1)]) & this.fpMask);
   }
 
   /**

@@ -79,7 +79,7 @@ export class ServiceControl {
 
   deleteService(a: Args): void {
     const svc = this.service(a.svc, 'No such service');
-    this.expireWhere((c) => this.p.conns.svc[c] === svc.id);
+    this.expireWhere((c) => this.p.conns.svcOf(c) === svc.id);
     this.p.services.removeService(svc);
     this.p.changed();
   }
@@ -182,7 +182,7 @@ export class ServiceControl {
     return svc.laddrs.map((l) => {
       let n = 0;
       t.forEach((c) => {
-        if (t.svc[c] === svc.id && (t.flags[c] & CF_TEMPLATE) === 0 && t.tDst(c * 2 + 1) === l && forwarderOf(t.flags[c]).name === 'fullnat') n++;
+        if (t.svcOf(c) === svc.id && (t.flagsOf(c) & CF_TEMPLATE) === 0 && t.tDst(c * 2 + 1) === l && forwarderOf(t.flagsOf(c)).name === 'fullnat') n++;
       });
       return { laddr: ipv4ToString(l >>> 0), conns: n };
     });
@@ -235,10 +235,10 @@ export class ServiceControl {
     const name = (rs: RealServer | null | undefined): string | null => (rs ? `${ipv4ToString(rs.addr >>> 0)}:${rs.port}` : null);
     const t = this.p.conns;
     const e = t.lookup(proto, cip | 0, cport, vip | 0, vport);
-    if (e >= 0) return { rs: name(this.p.services.dests[t.dest[e >>> 1]]), via: 'connection', exact: true };
+    if (e >= 0) return { rs: name(this.p.services.dests[t.destOf(e >>> 1)]), via: 'connection', exact: true };
     if (svc.persistTimeout > 0) {
       const te = t.lookup(svc.fwmark ? TEMPLATE_PROTO : proto | TEMPLATE_PROTO, (cip & svc.netmask) | 0, 0, svc.fwmark || vip | 0, svc.port);
-      if (te >= 0) return { rs: name(this.p.services.dests[t.dest[te >>> 1]]), via: 'template', exact: true };
+      if (te >= 0) return { rs: name(this.p.services.dests[t.destOf(te >>> 1)]), via: 'template', exact: true };
     }
     const flow = new Flow();
     flow.proto = proto;
@@ -257,13 +257,13 @@ export class ServiceControl {
     const t = this.p.conns;
     let n = 0;
     t.forEach((c) => {
-      if (t.dest[c] === rs.id && (t.flags[c] & CF_TEMPLATE) === 0 && !CLOSING.has(t.state[c])) n++;
+      if (t.destOf(c) === rs.id && (t.flagsOf(c) & CF_TEMPLATE) === 0 && !CLOSING.has(t.stateOf(c))) n++;
     });
     return n;
   }
 
   private removeDest(svc: VirtualService, rs: RealServer): void {
-    this.expireWhere((c) => this.p.conns.dest[c] === rs.id);
+    this.expireWhere((c) => this.p.conns.destOf(c) === rs.id);
     this.p.services.removeDest(svc, rs);
     this.p.changed();
   }
@@ -274,7 +274,7 @@ export class ServiceControl {
     const conns: number[] = [];
     const templates: number[] = [];
     t.forEach((c) => {
-      if (match(c)) ((t.flags[c] & CF_TEMPLATE) !== 0 ? templates : conns).push(c);
+      if (match(c)) ((t.flagsOf(c) & CF_TEMPLATE) !== 0 ? templates : conns).push(c);
     });
     for (const c of conns) this.p.release(c);
     for (const c of templates) this.p.release(c);

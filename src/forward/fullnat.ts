@@ -23,7 +23,7 @@ const send = (ctx: ForwardContext, b: Buffer, f: Flow, dst: number): number =>
 function allocate(ctx: ForwardContext, c: number, svc: VirtualService, rip: number, rport: number): boolean {
   const pool = svc.laddrs;
   const t = ctx.conns;
-  const proto = t.proto[c];
+  const proto = t.protoOf(c);
   const span = LPORT_MAX - LPORT_MIN + 1;
   // With several capture workers, replies to LIP:lport are steered by lport alone (io/steer.ts): take only
   // ports of this worker's residue.

@@ -119,19 +119,19 @@ export class SyncDaemon {
       this.tail = (this.tail + 1) & (RING - 1);
       if (seen.has(c) || !t.isLive(c)) continue;
       seen.add(c);
-      const template = (t.flags[c] & CF_TEMPLATE) !== 0;
-      const fwd = forwarderOf(t.flags[c]);
+      const template = (t.flagsOf(c) & CF_TEMPLATE) !== 0;
+      const fwd = forwarderOf(t.flagsOf(c));
       const bits = FWD_BITS[fwd.name];
-      const rs = this.services.dests[t.dest[c]];
+      const rs = this.services.dests[t.destOf(c)];
       if (bits === undefined || !rs) continue; // FullNAT: not in the sync format
       const i = c * 2;
-      const fwmark = this.services.services[t.svc[c]]?.fwmark ?? 0;
+      const fwmark = this.services.services[t.svcOf(c)]?.fwmark ?? 0;
       out.push({
         // A template (IP_VS_CONN_F_TEMPLATE): <proto, snet, 0, vaddr|fwmark, vport> -> the RS it pins.
-        protocol: t.proto[c] & 0xff, flags: bits | (template ? TEMPLATE_FLAG : (t.flags[c] & CF_INACTIVE) !== 0 ? 0x100 : 0),
-        state: template || t.state[c] === S_UDP ? 0 : t.state[c], cport: t.tSport(i), vport: t.tDport(i),
+        protocol: t.protoOf(c) & 0xff, flags: bits | (template ? TEMPLATE_FLAG : (t.flagsOf(c) & CF_INACTIVE) !== 0 ? 0x100 : 0),
+        state: template || t.stateOf(c) === S_UDP ? 0 : t.stateOf(c), cport: t.tSport(i), vport: t.tDport(i),
         dport: template ? rs.port : fwd.seesReplies ? t.tSport(i + 1) : t.tDport(i), fwmark,
-        timeout: Math.max(1, t.expires[c] - this.now()), caddr: t.tSrc(i) >>> 0, vaddr: t.tDst(i) >>> 0, daddr: rs.addr >>> 0,
+        timeout: Math.max(1, t.expiresOf(c) - this.now()), caddr: t.tSrc(i) >>> 0, vaddr: t.tDst(i) >>> 0, daddr: rs.addr >>> 0,
       });
     }
     const { spec, sock } = this.master;

@@ -10,8 +10,10 @@ function table(cap: number, expired: number[] = []): ConnTable {
 }
 
 /** Every typed array the table holds, found on the object itself (not from its own `bytes` list). */
+/** Bytes of every distinct buffer behind the table's typed arrays (several views share the record buffer). */
 function arrayBytes(t: ConnTable): number {
-  return Object.values(t).reduce((n: number, v) => n + (ArrayBuffer.isView(v) ? v.byteLength : 0), 0);
+  const buffers = new Set(Object.values(t).filter((v) => ArrayBuffer.isView(v)).map((v) => (v as ArrayBufferView).buffer));
+  return [...buffers].reduce((n, b) => n + b.byteLength, 0);
 }
 
 /** A deterministic pseudo-random source, so a failure replays. */
@@ -190,7 +192,7 @@ describe('ConnTable', () => {
       const wrong: number[] = [];
       for (let v = 0; v < cap; v++) {
         const e = t.lookup(...tuple(v));
-        if (v % 2 === 1 ? e !== -1 : e < 0 || e % 2 !== DIR_IN || t.proto[e >>> 1] !== tuple(v)[0] || t.tSrc(e) !== tuple(v)[1] ||
+        if (v % 2 === 1 ? e !== -1 : e < 0 || e % 2 !== DIR_IN || t.protoOf(e >>> 1) !== tuple(v)[0] || t.tSrc(e) !== tuple(v)[1] ||
           t.tSport(e) !== tuple(v)[2] || t.tDst(e) !== tuple(v)[3] || t.tDport(e) !== tuple(v)[4]) wrong.push(v);
       }
       expect(wrong).toEqual([]);
@@ -228,7 +230,7 @@ describe('ConnTable', () => {
     const b = t.insert(TCP, 1, 2, 2, 80, 1, 10);
     t.advance(5);
     t.touch(b, 5, 10); // due at 15
-    expect(t.expires[b]).toBe(15);
+    expect(t.expiresOf(b)).toBe(15);
     t.advance(10);
     expect(expired).toEqual([]);
     t.advance(11);
@@ -302,6 +304,30 @@ describe('ConnTable', () => {
     const d = t.insert(TCP, 1, 2, 2, 80, lap * 2 + 6, 60);
     t.advance(lap * 50); // a stall of many laps
     expect(expired).toEqual([c, d]);
+  });
+
+  it("keeps each of a connection's fields apart from the others and from its neighbours' (one record each)", () => {
+    const t = table(8);
+    const cs = [0, 1, 2].map((i) => t.insert(6, 0x0a000001 + i, 1000, 0x0a000064, 80, 0, 10));
+    const set = (c: number, k: number): void => {
+      t.setState(c, 3 + k);
+      t.setFlags(c, 0xf0 | k);
+      t.setSvc(c, 100 + k);
+      t.setDest(c, -1 - k);
+      t.setInPkts(c, 200 + k);
+      t.setBorn(c, 0xfff0 + k);
+      t.setCtrl(c, 5 + k);
+    };
+    const get = (c: number): number[] => [t.protoOf(c), t.stateOf(c), t.flagsOf(c), t.svcOf(c), t.destOf(c), t.inPktsOf(c), t.bornOf(c),
+      t.ctrlOf(c), t.expiresOf(c)];
+    cs.forEach(set);
+    cs.forEach((c, k) => expect(get(c)).toEqual([6, 3 + k, 0xf0 | k, 100 + k, -1 - k, 200 + k, 0xfff0 + k, 5 + k, 10]));
+    t.setNctl(cs[1], 7); // a template's count shares the link's word
+    expect([t.nctlOf(cs[1]), t.ctrlOf(cs[0]), t.ctrlOf(cs[2])]).toEqual([7, 5, 7]);
+    t.remove(cs[1]);
+    const again = t.insert(17, 0x0a000009, 9, 0x0a000064, 53, 0, 20); // the slot comes back zeroed
+    expect(again).toBe(cs[1]);
+    expect(get(again)).toEqual([17, 0, 0, -1, -1, 0, 0, -1, 20]);
   });
 
   it.each([1000, 100_000, DEFAULT_CONN_MAX, 1 << 20])('costs at most 64 bytes per connection at capacity %i', (cap) => {

@@ -159,7 +159,7 @@ describe('captureFilter with workers: both directions of a flow meet in one work
       for (let i = 0; i < 20; i++) {
         const e = conns.insert(6, parseIpv4('10.0.0.2') | 0, 40000 + i, parseIpv4('10.0.0.100') | 0, 443, 1, 60);
         const c = e >>> 1;
-        conns.svc[c] = fnat.id;
+        conns.setSvc(c, fnat.id);
         expect(fullnat.bind(ctx, c, fnat, fnat.dests[0])).toBe(0);
         const lport = conns.tDport(c * 2 + 1);
         expect(lport % count).toBe(index);

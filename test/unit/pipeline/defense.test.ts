@@ -74,7 +74,7 @@ describe('modes follow the table fill as the kernel\'s follow free memory (updat
 });
 
 describe('secure_tcp', () => {
-  const expiresIn = (rig: Rig, c: number): number => rig.conns.expires[c] - rig.clock.now;
+  const expiresIn = (rig: Rig, c: number): number => rig.conns.expiresOf(c) - rig.clock.now;
 
   it.each([
     [0, 'SYN_RECV', 60],
@@ -83,7 +83,7 @@ describe('secure_tcp', () => {
     const rig = assemble('dr', 64, cfg(0, secure, 16));
     send(rig, seg(1, 1000, FLAGS.S));
     const c = connOf(rig, 1, 1000);
-    expect([STATE_NAMES[rig.conns.state[c]], expiresIn(rig, c)]).toEqual([state, seconds]);
+    expect([STATE_NAMES[rig.conns.stateOf(c)], expiresIn(rig, c)]).toEqual([state, seconds]);
     nextSecond(rig, seconds - 1);
     expect(rig.conns.count).toBe(1);
     nextSecond(rig, 1);
@@ -95,14 +95,14 @@ describe('secure_tcp', () => {
     send(rig, seg(1, 1000, FLAGS.S));
     send(rig, seg(1, 1000, FLAGS.A));
     const c = connOf(rig, 1, 1000);
-    expect([rig.conns.state[c], expiresIn(rig, c)]).toEqual([S_ESTABLISHED, 480]);
+    expect([rig.conns.stateOf(c), expiresIn(rig, c)]).toEqual([S_ESTABLISHED, 480]);
   });
 
   it('NAT: the client\'s ACK alone establishes nothing while secure; the RS\'s SYN+ACK and ACK do (tcp_states_dos)', () => {
     for (const [secure, want] of [[0, ['SYN_RECV', 'ESTABLISHED']], [3, ['SYN_RECV', 'SYN_RECV', 'SYNACK', 'SYNACK', 'ESTABLISHED']]] as const) {
       const rig = assemble('nat', 64, cfg(0, secure, 16));
       const states: string[] = [];
-      const at = (): void => { states.push(STATE_NAMES[rig.conns.state[connOf(rig, 1, 1000)]]); };
+      const at = (): void => { states.push(STATE_NAMES[rig.conns.stateOf(connOf(rig, 1, 1000))]); };
       send(rig, seg(1, 1000, FLAGS.S));
       // The RS the SYN went to answers from RIP:8080.
       const rip = ipv4ToString(ipDst(rig.io.sentIp[rig.io.sentIp.length - 1].packet, 0) >>> 0);
@@ -155,7 +155,7 @@ describe('a SYN flood against a small table (defaults: drop_entry and secure_tcp
       expect(send(rig, seg(500 + s, 6000, FLAGS.S))).toBe('forwarded');
       floodFor(100);
       expect(send(rig, seg(500 + s, 6000, FLAGS.A))).toBe('forwarded');
-      expect(rig.conns.state[connOf(rig, 500 + s, 6000)]).toBe(S_ESTABLISHED);
+      expect(rig.conns.stateOf(connOf(rig, 500 + s, 6000))).toBe(S_ESTABLISHED);
       expect(rig.conns.count).toBe(CAP);
     }
     expect(rig.pipeline.verdicts[V_DROP_TABLE_FULL]).toBe(0);

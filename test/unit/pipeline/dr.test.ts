@@ -101,7 +101,7 @@ describe('connection accounting (IPVS active/inactive)', () => {
     a.io.receive(seg(FLAGS.FA));
     expect([rs.activeConns, rs.inactConns]).toEqual([0, 1]);
     const c = a.conns.lookup(6, a.pipeline.flow.saddr, 40000, a.pipeline.flow.daddr, 80) >>> 1;
-    expect(a.conns.state[c]).toBe(S_FIN_WAIT);
+    expect(a.conns.stateOf(c)).toBe(S_FIN_WAIT);
     // FIN_WAIT lasts 120 s: still there at +119, gone at +120.
     const t = defaultTimeouts()[S_FIN_WAIT];
     a.conns.advance(a.clock.now + t - 1);
@@ -117,7 +117,7 @@ describe('connection accounting (IPVS active/inactive)', () => {
     a.io.receive(syn(40000).tcpFlags(FLAGS.A).build());
     a.io.receive(syn(40000).tcpFlags(FLAGS.R).build());
     const c = a.conns.lookup(6, a.pipeline.flow.saddr, 40000, a.pipeline.flow.daddr, 80) >>> 1;
-    expect(a.conns.state[c]).toBe(S_CLOSE);
+    expect(a.conns.stateOf(c)).toBe(S_CLOSE);
     a.conns.advance(a.clock.now + 10);
     expect(a.conns.count).toBe(0);
   });

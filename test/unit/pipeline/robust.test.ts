@@ -169,13 +169,13 @@ describe('checksums on arrival', () => {
     const fromRs = (flags: number) => FrameBuilder.tcp().from('10.0.1.11', 80).to('10.0.0.2', 40000).tcpFlags(flags).build();
     for (const f of [seg(FLAGS.S), fromRs(FLAGS.SA), seg(FLAGS.A)]) expect(verdict(a, f)).toBe('forwarded');
     const c = a.conns.lookup(IPPROTO_TCP, parseIpv4('10.0.0.2') | 0, 40000, parseIpv4('10.0.0.100') | 0, 80) >>> 1;
-    expect(a.conns.state[c]).toBe(S_ESTABLISHED);
+    expect(a.conns.stateOf(c)).toBe(S_ESTABLISHED);
     const rst = seg(FLAGS.R);
     rst[rst.length - 3] ^= 1; // TCP window byte: checksum now wrong
     expect(verdict(a, rst)).toBe('malformed');
-    expect(a.conns.state[c]).toBe(S_ESTABLISHED);
+    expect(a.conns.stateOf(c)).toBe(S_ESTABLISHED);
     expect(verdict(a, seg(FLAGS.R))).toBe('forwarded');
-    expect(a.conns.state[c]).not.toBe(S_ESTABLISHED);
+    expect(a.conns.stateOf(c)).not.toBe(S_ESTABLISHED);
   });
 
   it('NAT: a UDP checksum of 0 (none) is accepted', () => {
