@@ -35,7 +35,10 @@ const PROTO_LIMIT = 0x200;
 export const REF_MAX = 0x7fff;
 const KEY_WORDS = 3;
 /** Bytes of a connection's record (a power of two, so a record never straddles a cache line). */
-const REC_BYTES = 16;
+const REC_BYTES = 32;
+/** Int32 word of the inbound key in a record (bytes 16-27), and of the template link (28). */
+const REC_KEY = 4;
+const REC_CTL = 7;
 
 export interface ConnExpiry {
   /**
@@ -57,26 +60,25 @@ export class ConnTable {
   readonly capacity: number;
   count = 0;
 
-  // Per connection: one 16-byte record (REC_BYTES), so a packet of an established connection reads its index line,
-  // its key and this one line, where a field per array cost a cache miss per field at a million connections:
-  //   0 expires (u32) | 4 svc (i16) | 6 dest (i16) | 8 proto (u16) | 10 state | 11 flags | 12 inPkts | 13 spare | 14 born (u16)
+  // Per connection: one 32-byte record (REC_BYTES), so a client's packet of an established connection reads its
+  // index line and this one line (its key is in the record), where a field per array cost a cache miss per field:
+  //   0 expires (u32) | 4 svc (i16) | 6 dest (i16) | 8 proto (u16) | 10 state | 11 flags | 12 inPkts | 13 spare
+  //   | 14 born (u16) | 16 inbound key (src, dst, sport << 16 | dport) | 28 ctl: a connection's persistence
+  //   template + 1 (0: none), or a template's count of connections it controls (n_control: it may not expire
+  //   while > 0); one word for both, as a template is never controlled.
   private readonly rec8: Uint8Array;
   private readonly rec16: Int16Array;
   private readonly recU16: Uint16Array;
   private readonly recU32: Uint32Array;
-  /**
-   * A connection's persistence template + 1 (0: none), or a template's count of connections it controls
-   * (n_control: it may not expire while > 0). One word for both: a template is never controlled.
-   */
-  private readonly ctl: Int32Array;
+  private readonly rec32: Int32Array;
   /** Wheel slots of this table (WHEEL_SLOTS, or fewer for a small table). */
   readonly wheelSlots: number;
 
   /**
-   * Per tuple entry (conn*2 + dir), KEY_WORDS int32 each: the packet's own src, dst and (sport << 16 | dport) in
-   * that direction. Addresses in the wire path's int32 form (packet/ipv4.ts).
+   * The reply tuple's key (DIR_OUT), KEY_WORDS int32 per connection; the inbound one is in the record. A key is the
+   * packet's own src, dst and (sport << 16 | dport) in that direction, addresses in the wire path's int32 form.
    */
-  private readonly keys: Int32Array;
+  private readonly outKeys: Int32Array;
 
   /**
    * Open addressing, linear probing: 0 = empty, else ((entry + 1) << fpBits) | fingerprint, where the fingerprint
@@ -114,8 +116,8 @@ export class ConnTable {
     this.rec16 = new Int16Array(rec);
     this.recU16 = new Uint16Array(rec);
     this.recU32 = new Uint32Array(rec);
-    this.ctl = new Int32Array(capacity);
-    this.keys = new Int32Array(entries * KEY_WORDS);
+    this.rec32 = new Int32Array(rec);
+    this.outKeys = new Int32Array(capacity * KEY_WORDS);
     // Not a power of two: a slot count just above entries / INDEX_LOAD_MAX (home() scales the hash instead of
     // masking it), so the index costs the same bytes per connection at every capacity.
     this.size = Math.ceil(entries / INDEX_LOAD_MAX);
@@ -139,7 +141,7 @@ export class ConnTable {
 
   /** Bytes held by the typed arrays: what a connection really costs. */
   get bytes(): number {
-    const arrays = [this.rec8, this.ctl, this.keys, this.index, this.protoCode, this.wheelHead, this.wheelNext, this.wheelPrev];
+    const arrays = [this.rec8, this.outKeys, this.index, this.protoCode, this.wheelHead, this.wheelNext, this.wheelPrev];
     return arrays.reduce((n, a) => n + a.byteLength, 0);
   }
 
@@ -152,100 +154,100 @@ export class ConnTable {
 
   /** IP protocol; persistence templates add TEMPLATE_PROTO so no packet's tuple ever matches one. */
   protoOf(c: number): number {
-    return this.recU16[(c << 3) | 4];
+    return this.recU16[(c << 4) | 4];
   }
 
   /** TCP state (conn/tcp-state.ts). */
   stateOf(c: number): number {
-    return this.rec8[(c << 4) | 10];
+    return this.rec8[(c << 5) | 10];
   }
 
   setState(c: number, v: number): void {
-    this.rec8[(c << 4) | 10] = v;
+    this.rec8[(c << 5) | 10] = v;
   }
 
   flagsOf(c: number): number {
-    return this.rec8[(c << 4) | 11];
+    return this.rec8[(c << 5) | 11];
   }
 
   setFlags(c: number, v: number): void {
-    this.rec8[(c << 4) | 11] = v;
+    this.rec8[(c << 5) | 11] = v;
   }
 
   /** Service id (a ServiceTable index, at most REF_MAX), or -1. */
   svcOf(c: number): number {
-    return this.rec16[(c << 3) | 2];
+    return this.rec16[(c << 4) | 2];
   }
 
   setSvc(c: number, v: number): void {
-    this.rec16[(c << 3) | 2] = v;
+    this.rec16[(c << 4) | 2] = v;
   }
 
   /** RS id (a ServiceTable index, at most REF_MAX), or -1. */
   destOf(c: number): number {
-    return this.rec16[(c << 3) | 3];
+    return this.rec16[(c << 4) | 3];
   }
 
   setDest(c: number, v: number): void {
-    this.rec16[(c << 3) | 3] = v;
+    this.rec16[(c << 4) | 3] = v;
   }
 
   /** When the connection expires (the clock's seconds). */
   expiresOf(c: number): number {
-    return this.recU32[c << 2];
+    return this.recU32[c << 3];
   }
 
   /** Inbound packets seen, saturating at 255 (the defense's ip_vs_todrop reads it). */
   inPktsOf(c: number): number {
-    return this.rec8[(c << 4) | 12];
+    return this.rec8[(c << 5) | 12];
   }
 
   setInPkts(c: number, v: number): void {
-    this.rec8[(c << 4) | 12] = v;
+    this.rec8[(c << 5) | 12] = v;
   }
 
   /** The defense's creation stamp (a 16-bit counter of connections made). */
   bornOf(c: number): number {
-    return this.recU16[(c << 3) | 7];
+    return this.recU16[(c << 4) | 7];
   }
 
   setBorn(c: number, v: number): void {
-    this.recU16[(c << 3) | 7] = v;
+    this.recU16[(c << 4) | 7] = v;
   }
 
   /** A connection's persistence template, or -1 (ip_vs_control_add). */
   ctrlOf(c: number): number {
-    return this.ctl[c] - 1;
+    return this.rec32[(c << 3) | REC_CTL] - 1;
   }
 
   setCtrl(c: number, t: number): void {
-    this.ctl[c] = t + 1;
+    this.rec32[(c << 3) | REC_CTL] = t + 1;
   }
 
   /** A template's count of connections it controls. */
   nctlOf(t: number): number {
-    return this.ctl[t];
+    return this.rec32[(t << 3) | REC_CTL];
   }
 
   setNctl(t: number, n: number): void {
-    this.ctl[t] = n;
+    this.rec32[(t << 3) | REC_CTL] = n;
   }
 
   /** Source address of tuple entry e (int32 form). */
   tSrc(e: number): number {
-    return this.keys[e * KEY_WORDS];
+    return this.keyWords(e)[this.keyAt(e)];
   }
 
   tDst(e: number): number {
-    return this.keys[e * KEY_WORDS + 1];
+    return this.keyWords(e)[this.keyAt(e) + 1];
   }
 
   tSport(e: number): number {
-    return this.keys[e * KEY_WORDS + 2] >>> 16;
+    return this.keyWords(e)[this.keyAt(e) + 2] >>> 16;
   }
 
   tDport(e: number): number {
-    return this.keys[e * KEY_WORDS + 2] & 0xffff;
+    return this.keyWords(e)[this.keyAt(e) + 2] & 0xffff;
   }
 
   /** Entry (conn*2 + dir) whose tuple matches, or -1. */
@@ -259,14 +261,17 @@ export class ConnTable {
     const fp = ((h << PROTO_BITS) | code) & fpMask;
     const fpBits = this.fpBits;
     const index = this.index;
-    const keys = this.keys;
+    const rec32 = this.rec32;
+    const outKeys = this.outKeys;
     const size = this.size;
     for (let i = this.home(h); ; ) {
       const s = index[i];
       if (s === 0) return -1;
       if ((s & fpMask) === fp) {
         const e = (s >>> fpBits) - 1;
-        const k = e * KEY_WORDS;
+        const out = (e & 1) !== 0;
+        const keys = out ? outKeys : rec32;
+        const k = out ? (e >>> 1) * KEY_WORDS : ((e >>> 1) << 3) | REC_KEY;
         if (keys[k] === src && keys[k + 1] === dst && keys[k + 2] === ports && (code !== PROTO_OTHER || this.protoOf(e >>> 1) === proto)) {
           return e;
         }
@@ -286,17 +291,16 @@ export class ConnTable {
     if (this.protoCode[proto] < 0) this.protoCode[proto] = this.protoCodes < PROTO_OTHER ? this.protoCodes++ : PROTO_OTHER;
     this.freeHead = this.wheelNext[c];
     this.count++;
-    const r = c << 4;
+    const r = c * REC_BYTES;
     this.rec8.fill(0, r, r + REC_BYTES);
-    this.recU16[(c << 3) | 4] = proto;
-    this.rec16[(c << 3) | 2] = -1;
-    this.rec16[(c << 3) | 3] = -1;
-    this.ctl[c] = 0;
+    this.recU16[(c << 4) | 4] = proto;
+    this.rec16[(c << 4) | 2] = -1;
+    this.rec16[(c << 4) | 3] = -1;
     this.setKey(c * 2 + DIR_IN, src, sport, dst, dport);
     this.hash(c * 2 + DIR_IN);
     // An unhashed reply key is all zeros, so remove()'s search for it always starts at the same (cached) place.
     this.setKey(c * 2 + DIR_OUT, 0, 0, 0, 0);
-    this.recU32[c << 2] = now + timeout;
+    this.recU32[c << 3] = now + timeout;
     this.link(c, now + timeout);
     return c;
   }
@@ -312,8 +316,8 @@ export class ConnTable {
   /** Push a connection's expiry to now + timeout. Cheap on the hot path: relinks only when it gets earlier. */
   touch(c: number, now: number, timeout: number): void {
     const t = now + timeout;
-    const was = this.recU32[c << 2];
-    this.recU32[c << 2] = t;
+    const was = this.recU32[c << 3];
+    this.recU32[c << 3] = t;
     // Linked at or before `was` (advance() moves it on if it is found early): only an earlier expiry relinks.
     if (t < was) {
       this.unlink(c);
@@ -343,11 +347,11 @@ export class ConnTable {
       let c = this.wheelHead[slot];
       while (c !== NOT_LINKED) {
         const next = this.wheelNext[c];
-        const t = this.recU32[c << 2];
+        const t = this.recU32[c << 3];
         if (t <= this.wheelNow) {
           const keep = this.expiry.onExpire(c);
           if (keep > 0) {
-            this.recU32[c << 2] = this.wheelNow + keep;
+            this.recU32[c << 3] = this.wheelNow + keep;
             this.unlink(c);
             this.link(c, this.wheelNow + keep);
           } else {
@@ -375,18 +379,29 @@ export class ConnTable {
     return ((h >>> 6) * this.size * (1 / 67108864)) | 0;
   }
 
+  /** The array holding entry e's key, and the key's first word there. */
+  private keyWords(e: number): Int32Array {
+    return (e & 1) === 0 ? this.rec32 : this.outKeys;
+  }
+
+  private keyAt(e: number): number {
+    return (e & 1) === 0 ? ((e >>> 1) << 3) | REC_KEY : (e >>> 1) * KEY_WORDS;
+  }
+
   private setKey(e: number, src: number, sport: number, dst: number, dport: number): void {
-    const k = e * KEY_WORDS;
-    this.keys[k] = src;
-    this.keys[k + 1] = dst;
-    this.keys[k + 2] = (sport << 16) | dport;
+    const keys = this.keyWords(e);
+    const k = this.keyAt(e);
+    keys[k] = src;
+    keys[k + 1] = dst;
+    keys[k + 2] = (sport << 16) | dport;
   }
 
   /** The tuple hash of entry e, from its stored key (the index keeps only a fingerprint of it). */
   private hashOf(e: number): number {
-    const k = e * KEY_WORDS;
-    const p = this.keys[k + 2];
-    return tupleHash(this.protoOf(e >>> 1), this.keys[k], p >>> 16, this.keys[k + 1], p & 0xffff);
+    const keys = this.keyWords(e);
+    const k = this.keyAt(e);
+    const p = keys[k + 2];
+    return tupleHash(this.protoOf(e >>> 1), keys[k], p >>> 16, keys[k + 1], p & 0xffff);
   }
 
   private hash(e: number): void {
