@@ -8,6 +8,7 @@ import { DEFAULT_AM_DROPRATE, defaultAmemthresh, type DefenseConfig } from '../c
 import { FORWARDERS, forwarderNames } from '../forward';
 import { schedulerNames } from '../sched';
 import { PROTO_TCP, PROTO_UDP, type Ipv4, type Proto } from '../service/types';
+import { notUnicast } from '../service/unicast';
 import { DEFAULT_PERSISTENCE, SCHED_FLAG_NAMES } from './service-control';
 import { FwmarkMatch } from '../service/fwmark-match';
 import { parseIpvsadm } from './ipvsadm-args';
@@ -287,7 +288,10 @@ class Validator_ {
     if (!mark && !FORWARDERS.find((f) => f.name === forward)!.mapsPorts && port !== vport) {
       this.fail([...p, 'port'], `${forward.toUpperCase()} cannot map ports: must equal the service port ${vport}, got ${port}`);
     }
-    return { ip: this.ip([...p, 'ip'], r.ip), port, weight: this.int([...p, 'weight'], r.weight ?? 1, 0, 65535), forward };
+    const ip = this.ip([...p, 'ip'], r.ip);
+    const why = notUnicast(ip);
+    if (why) this.fail([...p, 'ip'], `${show(r.ip)} is not a unicast host address: ${why}`);
+    return { ip, port, weight: this.int([...p, 'weight'], r.weight ?? 1, 0, 65535), forward };
   }
 
   private ip(p: Path, v: unknown): Ipv4 {

@@ -8,6 +8,7 @@ import type { CheckerSpec } from '../health/types';
 import { ipv4ToString, parseIpv4 } from '../packet/format';
 import { schedulerNames } from '../sched';
 import { PROTO_TCP, PROTO_UDP, type Ipv4, type Proto } from '../service/types';
+import { notUnicast } from '../service/unicast';
 import type { RealServerConfig, ServiceConfig } from './config';
 import { fsIncludeReader } from './keepalived-include';
 import {
@@ -397,7 +398,10 @@ class Reader {
     args(st, 1, 2, '<IP> [<PORT>]');
     needBlock(st);
     // keepalived reads port 0 as "no port": the virtual server's.
-    const rs: RawReal = { st, ip: ip(st, st.args[0]), port: st.args[1] === undefined ? 0 : int(st, st.args[1], 0, 65535, 'a port'), checkers: [] };
+    const addr = ip(st, st.args[0]);
+    const why = notUnicast(addr);
+    if (why) fail(st, `real_server ${st.args[0]}: not a unicast host address: ${why}`);
+    const rs: RawReal = { st, ip: addr, port: st.args[1] === undefined ? 0 : int(st, st.args[1], 0, 65535, 'a port'), checkers: [] };
     for (const c of st.block!) {
       blockShape(c);
       if (this.timing(rs, c)) continue;

@@ -13,6 +13,7 @@ import { findScheduler } from '../sched';
 import { SCHED_FLAG_1, SCHED_FLAG_2, SCHED_FLAG_3 } from '../sched/scheduler';
 import { ST_FIELDS, type DestSpec, type ServiceTable } from '../service/table';
 import { PROTO_TCP, PROTO_UDP, type Proto, type RealServer, type VirtualService } from '../service/types';
+import { notUnicast } from '../service/unicast';
 import { LvsError } from './errors';
 import { svcKey } from './reload';
 import { FwmarkMatch } from '../service/fwmark-match';
@@ -93,6 +94,8 @@ export class ServiceControl {
     const d = this.destKey(a.dest, svc);
     const spec = this.destSpec(a, svc, d.port, null);
     if (this.p.services.findDest(svc, d.addr, d.port)) throw new LvsError('EEXIST', 'Destination already exists');
+    // ipvs_strerror's text for the kernel's EINVAL, which ip_vs_new_dest returns for a destination not unicast.
+    if (notUnicast(d.addr)) throw new LvsError('EINVAL', 'Invalid operation.  Possibly wrong module version, address not unicast, ...');
     const rs = this.p.services.addDest(svc, { addr: d.addr, port: d.port, ...spec } as DestSpec);
     this.p.prepareDest(rs);
     this.p.changed();

@@ -28,6 +28,10 @@ const COMMANDS: [string[], string][] = [
   [['-A', '-t', '10.0.0.100:0', '-s', 'rr'], 'Zero port specified for non-persistent service'],
   [['-a', ...S80, '-r', '10.0.0.300'], 'illegal real server address[:port] specified'],
   [['-a', ...S80, '-r', '10.0.0.13:99999'], 'illegal real server address[:port] specified'],
+  // not unicast: the kernel's EINVAL (ip_vs_new_dest), in ipvsadm's words
+  [['-a', ...S80, '-r', '0.0.0.0'], 'Invalid operation.  Possibly wrong module version, address not unicast, ...'],
+  [['-a', ...S80, '-r', '224.0.0.1'], 'Invalid operation.  Possibly wrong module version, address not unicast, ...'],
+  [['-a', ...S80, '-r', '255.255.255.255'], 'Invalid operation.  Possibly wrong module version, address not unicast, ...'],
   // schedulers and their flags
   [['-A', ...NEW, '-s', 'nosuch'], 'Scheduler or persistence engine not found'],
   [['-E', ...S80, '-s', 'fancy'], 'Scheduler or persistence engine not found'],

@@ -47,6 +47,8 @@ describe('config', () => {
   it.each([
     ['a weight out of range', GOOD.replace('weight: 3', 'weight: 70000'), 'lvsd.yaml:8', 'services[0].reals[0].weight', 'must be an integer 0..65535, got 70000'],
     ['a bad VIP', GOOD.replace('10.0.0.100', '10.0.0.300'), 'lvsd.yaml:4', 'services[0].vip', '"10.0.0.300" is not an IPv4 address'],
+    ['a multicast real server', GOOD.replace('10.0.0.12', '224.0.0.18'), 'lvsd.yaml:9', 'services[0].reals[1].ip',
+      '"224.0.0.18" is not a unicast host address: multicast (224.0.0.0/4)'],
     ['an unknown scheduler', GOOD.replace('wrr', 'fancy'), 'lvsd.yaml:6', 'services[0].scheduler', 'unknown scheduler "fancy"'],
     ['an unknown field', GOOD.replace('    port: 80\n', '    port: 80\n    colour: red\n'), 'lvsd.yaml:6', 'services[0].colour', 'unknown field'],
     ['a missing port', GOOD.replace('    port: 80\n', ''), 'lvsd.yaml:3', 'services[0].port', 'got nothing'],

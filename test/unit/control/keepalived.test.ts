@@ -450,6 +450,8 @@ virtual_server 10.0.0.101 80 {
     ['a misspelt top-level block', 'virtual_sever 10.0.0.1 80 {\n}\n', 1, 'virtual_sever', "unknown keyword 'virtual_sever' (not a keepalived top-level block)"],
     ['an IPv6 VIP', 'virtual_server 2001:db8::1 80 {\n}\n', 1, 'virtual_server', 'virtual_server 2001:db8::1: IPv6 is not supported by lvsd'],
     ['a bad VIP', 'virtual_server 10.0.0.300 80 {\n}\n', 1, 'virtual_server', "virtual_server: '10.0.0.300' is not an IPv4 address"],
+    ['a real server 0.0.0.0', 'virtual_server 10.0.0.1 80 {\n  real_server 0.0.0.0 80 {\n  }\n}\n', 2, 'real_server',
+      'real_server 0.0.0.0: not a unicast host address: this-network (0.0.0.0/8)'],
     ['a virtual_server without a block', 'virtual_server 10.0.0.1 80\n', 1, 'virtual_server', "'virtual_server' needs a { } block"],
     ['a duplicate virtual_server', `${conf({})}${conf({})}`, 11, 'virtual_server', 'duplicate virtual_server: same address, port and protocol as keepalived.conf:1'],
     ['a bad lvs_timeouts', 'global_defs {\n  lvs_timeouts tcp 900 fin 120\n}\n', 2, 'lvs_timeouts', "lvs_timeouts: unknown timeout 'fin' (tcp, tcpfin or udp)"],
