@@ -176,6 +176,18 @@ export const SERIES: readonly SeriesDef[] = [
     samples: (snap) => Object.entries(record(snap.status.parseErrors)).map(([kind, v]) => [{ kind }, count(v)]),
   },
   {
+    name: 'lvs_defense_entries_dropped_total', type: 'counter', labels: ['how'],
+    help: 'Connection entries the table-full defenses freed: evicted for a new client (drop_entry at a full table), '
+      + 'scanned (drop_entry\'s once-a-second scan), shed (drop_packet refusing new connections).',
+    samples: (snap) => ['evicted', 'scanned', 'shed'].map((how) => [{ how }, count(record(snap.status.defense)[how])]),
+  },
+  {
+    name: 'lvs_defense_engaged', type: 'gauge', labels: ['strategy'],
+    help: 'Whether a defense is acting now (1) or not (0): drop_entry dropping entries, secure_tcp\'s state table in force.',
+    samples: (snap) => [['drop_entry', 'dropping'], ['secure_tcp', 'secure']]
+      .map(([strategy, k]) => [{ strategy }, record(snap.status.defense)[k] === true ? 1 : 0]),
+  },
+  {
     name: 'lvs_capture_handler_errors_total', type: 'counter', labels: ['interface'],
     help: 'Exceptions thrown while handling a captured frame, per capture interface (each one logged).',
     samples: (snap) => (Array.isArray(snap.status.capture) ? snap.status.capture : []).map(record)

@@ -1,6 +1,7 @@
 // What the operator sees is one director: the workers' views (each holds the same service table, its own
 // connections and counters) add up into one. Services and real servers are matched by their keys, not by
 // position, so a view taken while an edit travels to the workers never adds one RS's counters to another's.
+import type { Defense } from '../conn/defense';
 import type { DestView, ListResult, ServiceView } from '../control/protocol';
 
 const add = (into: number[] | undefined, from: number[] | undefined): number[] | undefined =>
@@ -52,7 +53,29 @@ export interface StatusView {
   verdicts: Counts;
   parseErrors: Counts;
   capture: unknown[];
+  defense?: DefenseView;
   [k: string]: unknown;
+}
+
+type DefenseView = ReturnType<Defense['status']>;
+type DefenseCount = Exclude<keyof DefenseView, 'dropping' | 'secure'>;
+
+/**
+ * Each worker defends its own share of the table (its amemthresh is its share of the configured one): thresholds
+ * and counters add up, a mode reads as the highest any worker is in, and the director is dropping or secure when
+ * any worker is.
+ */
+function mergeDefense(views: readonly StatusView[]): DefenseView | undefined {
+  const all = views.map((v) => v.defense).filter((d): d is DefenseView => d !== undefined);
+  if (all.length === 0) return undefined;
+  const sum = (k: DefenseCount): number => all.reduce((n, d) => n + d[k], 0);
+  const max = (k: DefenseCount): number => Math.max(...all.map((d) => d[k]));
+  return {
+    ...all[0],
+    drop_entry: max('drop_entry'), secure_tcp: max('secure_tcp'), drop_packet: max('drop_packet'), drop_rate: max('drop_rate'),
+    amemthresh: sum('amemthresh'), evicted: sum('evicted'), scanned: sum('scanned'), shed: sum('shed'),
+    dropping: all.some((d) => d.dropping), secure: all.some((d) => d.secure),
+  };
 }
 
 /** Connection counts and verdict counters add up; each worker's capture health is listed with its number. */
@@ -68,5 +91,6 @@ export function mergeStatus(mine: StatusView, others: readonly StatusView[]): St
     verdicts: others.reduce((acc, o) => addCounts(acc, o.verdicts), mine.verdicts),
     parseErrors: others.reduce((acc, o) => addCounts(acc, o.parseErrors), mine.parseErrors),
     capture: [...tag(mine.capture, 0), ...others.flatMap((o, i) => tag(o.capture, i + 1))],
+    ...(mine.defense ? { defense: mergeDefense([mine, ...others]) } : {}),
   };
 }

@@ -47,4 +47,15 @@ describe('mergeStatus', () => {
     expect(m.load).toEqual([{ worker: 0, conns: 3, forwarded: 30 }, { worker: 1, conns: 4, forwarded: 70 }]);
     expect(m.capture).toEqual([{ worker: 0, interface: 'eth0' }, { worker: 1, interface: 'eth0' }]);
   });
+
+  it("adds the workers' defense counters and thresholds; dropping or secure when any worker is", () => {
+    const d = (mode: number, dropping: boolean, evicted: number) => ({
+      drop_entry: mode, secure_tcp: 1, drop_packet: 0, amemthresh: 512, dropping, secure: false, drop_rate: 0, evicted, scanned: evicted * 2, shed: 1,
+    });
+    const st = (defense: ReturnType<typeof d>): StatusView => ({ conns: 0, connMax: 2048, verdicts: {}, parseErrors: {}, capture: [], defense });
+    const m = mergeStatus(st(d(1, false, 0)), [st(d(2, true, 40))]);
+    expect(m.defense).toEqual({
+      drop_entry: 2, secure_tcp: 1, drop_packet: 0, amemthresh: 1024, dropping: true, secure: false, drop_rate: 0, evicted: 40, scanned: 80, shed: 2,
+    });
+  });
 });
