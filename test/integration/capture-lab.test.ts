@@ -80,10 +80,19 @@ for _ in range(${count}): s.sendto(b'x' * ${size}, ('10.9.0.2', 5353))"`);
     const bMac = inNs(b, 'cat /sys/class/net/eth0/address').trim();
     inNs(a, `ip neigh replace 10.9.0.2 lladdr ${bMac} dev eth0 nud permanent`);
     writeFileSync(join(dir, 'probe.js'), PROBE);
-    const filter = `not ether src ${bMac} and udp dst port 5353`;
-    probe = spawn('ip', ['netns', 'exec', b, process.execPath, join(dir, 'probe.js'), state, logFile, filter], { stdio: 'ignore' });
-    await until(() => existsSync(state), (v) => v);
+    filter = `not ether src ${bMac} and udp dst port 5353`;
+    await startProbe();
   });
+
+  let filter = '';
+  async function startProbe(): Promise<void> {
+    rmSync(state, { force: true });
+    // Its ledger of what it switched off goes to this run's directory, not the host's /run/userlvs.
+    probe = spawn('ip', ['netns', 'exec', b, process.execPath, join(dir, 'probe.js'), state, logFile, filter], {
+      stdio: 'ignore', env: { ...process.env, USERLVS_RUN_DIR: dir },
+    });
+    await until(() => existsSync(state), (v) => v);
+  }
 
   afterAll(async () => {
     if (probe?.pid !== undefined && probe.exitCode === null) {
@@ -153,6 +162,16 @@ for _ in range(${count}): s.sendto(b'x' * ${size}, ('10.9.0.2', 5353))"`);
     expect(s.frames).toBeGreaterThan(before);
     // Usually the flap's empty wakeup tells; under load the stall check may, or a look may land inside the flap.
     expect(logText()).toMatch(/^warn capture on eth0(: the capture socket woke with no frame|: capture stalled| lost: interface down)/m);
+  });
+
+  it('SIGKILL restores nothing; the next capture finds GRO off yet knows it was on (the ledger)', async () => {
+    probe!.kill('SIGKILL');
+    await until(() => probe!.signalCode, (v) => v !== null);
+    expect(groOf(b)).toBe('off');
+    const from = logText().length;
+    await startProbe();
+    expect(groOf(b)).toBe('off');
+    expect(logText().slice(from)).toMatch(/^info capture on eth0: receive aggregation \(gro\) was switched off by process \d+, which is gone: restored at stop$/m);
   });
 
   it('close restores receive aggregation', async () => {

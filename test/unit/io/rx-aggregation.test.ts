@@ -1,7 +1,10 @@
 // Receive aggregation: which features `ethtool -k` shows on, and what off/restore ask ethtool to do.
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { aggregationOn, RxAggregation } from '../../../src/io/rx-aggregation';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { aggregationOn, ledgerPath, RxAggregation } from '../../../src/io/rx-aggregation';
 
 const features = (gro: string, lro: string, hw: string): string => [
   'Features for eth0:',
@@ -39,7 +42,10 @@ describe('aggregationOn', () => {
 });
 
 describe('RxAggregation', () => {
-  function fake(k: string, fail: Record<string, Error> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'rx-aggregation-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function fake(k: string, fail: Record<string, Error> = {}, ledger: string | null = null) {
     const calls: string[][] = [];
     const logs: string[] = [];
     const run = (args: string[]): string => {
@@ -48,7 +54,7 @@ describe('RxAggregation', () => {
       if (e) throw e;
       return args[0] === '-k' ? k : '';
     };
-    const agg = new RxAggregation('eth0', (m) => logs.push(`warn ${m}`), (m) => logs.push(`info ${m}`), run);
+    const agg = new RxAggregation('eth0', (m) => logs.push(`warn ${m}`), (m) => logs.push(`info ${m}`), run, ledger);
     return { agg, calls, logs };
   }
 
@@ -78,5 +84,41 @@ describe('RxAggregation', () => {
     expect(calls).toHaveLength(2);
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatch(/^warn capture on eth0: cannot switch receive aggregation \(GRO\/LRO\) off: ethtool is not installed;/);
+  });
+
+  it('writes down what it switched off, and forgets it once restored', () => {
+    const ledger = ledgerPath('eth0', dir);
+    const { agg } = fake(features('on', 'off', 'off [fixed]'), {}, ledger);
+    agg.off();
+    expect(JSON.parse(readFileSync(ledger, 'utf8'))).toEqual({ pid: process.pid, features: ['gro'] });
+    agg.restore();
+    expect(existsSync(ledger)).toBe(false);
+  });
+
+  it("restores at stop what a process that is gone (SIGKILLed) switched off, though it finds it off", () => {
+    const ledger = ledgerPath('eth0', dir);
+    const dead = spawnSync('true').pid!; // exited: its pid names no process now
+    writeFileSync(ledger, JSON.stringify({ pid: dead, features: ['gro', 'lro'] }));
+    const { agg, calls, logs } = fake(features('off', 'off', 'off [fixed]'), {}, ledger);
+    agg.off();
+    expect(logs[0]).toBe(`info capture on eth0: receive aggregation (gro, lro) was switched off by process ${dead}, which is gone: restored at stop`);
+    expect(JSON.parse(readFileSync(ledger, 'utf8'))).toEqual({ pid: process.pid, features: ['gro', 'lro'] });
+    agg.restore();
+    expect(calls).toEqual([['-k', 'eth0'], ['-K', 'eth0', 'gro', 'on', 'lro', 'on']]);
+    expect(existsSync(ledger)).toBe(false);
+  });
+
+  it("leaves alone what a process that still runs switched off (another worker's, or another lvsd's)", () => {
+    const ledger = ledgerPath('eth0', dir);
+    writeFileSync(ledger, JSON.stringify({ pid: 1, features: ['gro'] }));
+    const { agg, calls } = fake(features('off', 'off', 'off [fixed]'), {}, ledger);
+    agg.off();
+    agg.restore();
+    expect(calls).toEqual([['-k', 'eth0']]);
+    expect(existsSync(ledger)).toBe(true);
+  });
+
+  it('names the ledger by network namespace and interface', () => {
+    expect(ledgerPath('eth0', '/run/x')).toMatch(/^\/run\/x\/rx-aggregation\.\d+\.eth0\.json$/);
   });
 });
