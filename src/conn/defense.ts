@@ -200,7 +200,7 @@ export class Defense {
   private todrop(c: number, now: number): boolean {
     const t = this.conns;
     if (t.expiresOf(c) - now > this.table[t.stateOf(c)] - TODROP_IDLE_S) return false;
-    const i = this.conns.inPktsOf(c);
+    const i = t.inPktsOf(c);
     if (i === 0 || i > 8) return false;
     if (--this.todropCounter[i] > 0) return false;
     this.todropCounter[i] = i;

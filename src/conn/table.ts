@@ -1,4 +1,4 @@
-// The connection table: typed arrays sized once from config (a 16-byte record per connection, a key per tuple
+// The connection table: typed arrays sized once from config (a 32-byte record per connection, a key per tuple
 // entry), open addressing over tuple entries, a free list of connection slots, and a timing wheel threaded through
 // the slots. No JS object per connection.
 //
@@ -31,7 +31,7 @@ const PROTO_BITS = 3;
 const PROTO_OTHER = (1 << PROTO_BITS) - 1;
 /** Protocols a lookup or insert may name: an IP protocol number, with or without TEMPLATE_PROTO. */
 const PROTO_LIMIT = 0x200;
-/** Largest service or RS id the Int16 svc/dest arrays hold. */
+/** Largest service or RS id a record's 16-bit svc and dest fields hold. */
 export const REF_MAX = 0x7fff;
 const KEY_WORDS = 3;
 /** Bytes of a connection's record (a power of two, so a record never straddles a cache line). */

@@ -183,9 +183,13 @@ export const SERIES: readonly SeriesDef[] = [
   },
   {
     name: 'lvs_defense_engaged', type: 'gauge', labels: ['strategy'],
-    help: 'Whether a defense is acting now (1) or not (0): drop_entry dropping entries, secure_tcp\'s state table in force.',
-    samples: (snap) => [['drop_entry', 'dropping'], ['secure_tcp', 'secure']]
-      .map(([strategy, k]) => [{ strategy }, record(snap.status.defense)[k] === true ? 1 : 0]),
+    help: 'Whether a defense is acting now (1) or not (0): drop_entry dropping entries, secure_tcp\'s state table in '
+      + 'force, drop_packet shedding new connections.',
+    samples: (snap) => {
+      const d = record(snap.status.defense);
+      return [['drop_entry', d.dropping === true], ['secure_tcp', d.secure === true], ['drop_packet', count(d.drop_rate) > 0]]
+        .map(([strategy, on]) => [{ strategy: String(strategy) }, on ? 1 : 0]);
+    },
   },
   {
     name: 'lvs_capture_handler_errors_total', type: 'counter', labels: ['interface'],

@@ -52,7 +52,7 @@ export const STATUS: Record<string, unknown> = {
     'truncated-l4': 0, 'bad-tcp-data-offset': 0, 'truncated-arp': 0,
   },
   defense: {
-    drop_entry: 2, secure_tcp: 1, drop_packet: 0, amemthresh: 1024, dropping: true, secure: false, drop_rate: 0, evicted: 17, scanned: 40, shed: 0,
+    drop_entry: 2, secure_tcp: 1, drop_packet: 2, amemthresh: 1024, dropping: true, secure: false, drop_rate: 10, evicted: 17, scanned: 40, shed: 3,
   },
   capture: [{ interface: 'eth0', handlerErrors: 0, lastHandlerError: null }, { interface: 'eth1', handlerErrors: 2, lastHandlerError: 'x' }],
   health: [],
