@@ -7,12 +7,15 @@
 // Besides uniformly random hits (every lookup a different flow, the worst case for the CPU cache), two access
 // patterns closer to real traffic: bursts (each flow looked up --burst times back to back, as the segments of a TCP
 // window arrive) and a hot set (uniform over --hot active flows spread across the table; the rest idle). And the
-// memory's own floor beside them: random reads over a plain Int32Array as large as the table, one per step
+// memory's own floor beside them: and bulk lookups (uniformly random hits in batches of BULK, warmed together first
+// with ConnTable.warm, as the pipeline does with a capture ring's batch: DPDK's rte_hash_lookup_bulk). And the
+// memory's own floor: random reads over a plain Int32Array as large as the table, one per step
 // (mem_read_ns) and two dependent ones (mem_pair_ns: the second address comes from the first read, as a key's
 // address comes from its index slot).
 // Run: node --expose-gc dist-bench/bench/conn-scale.js [--sizes 1000,100000,1000000] [--lookups N] [--burst B]
 //      [--hot H] [--json]
 import { PerformanceObserver } from 'node:perf_hooks';
+import { tupleHash } from '../src/conn/hash';
 import { ConnTable } from '../src/conn/table';
 
 const argOf = (name: string): string | undefined => {
@@ -24,6 +27,8 @@ const LOOKUPS = Number(argOf('--lookups') ?? 5_000_000);
 const BURST = Number(argOf('--burst') ?? 8);
 const HOT = Number(argOf('--hot') ?? 16384);
 const JSON_OUT = process.argv.includes('--json');
+/** Lookups per bulk batch (the pipeline's WARM_BATCH). */
+const BULK = 32;
 const gc = (globalThis as { gc?: () => void }).gc;
 
 const PROTO_TCP = 6;
@@ -46,6 +51,7 @@ interface Row {
   lookup_miss_ns: number;
   lookup_burst_ns: number;
   lookup_hot_ns: number;
+  lookup_bulk_ns: number;
   hot_flows: number;
   mem_read_ns: number;
   mem_pair_ns: number;
@@ -100,6 +106,24 @@ function hotLoop(t: ConnTable, n: number, hot: number, count: number): number {
   }
   return found;
 }
+// Uniformly random hits as the pipeline meets them in a batch: hash BULK tuples, warm their lines, look each up.
+const bulkHashes = new Int32Array(BULK);
+let warmAcc = 0;
+function bulkLoop(t: ConnTable, n: number, count: number): number {
+  let found = 0;
+  for (let k = 0; k < count; k += BULK) {
+    for (let j = 0; j < BULK; j++) {
+      const i = pick(k + j, n);
+      bulkHashes[j] = tupleHash(PROTO_TCP, srcOf(i), sportOf(i), VIP, 80);
+    }
+    warmAcc ^= t.warm(bulkHashes, BULK);
+    for (let j = 0; j < BULK; j++) {
+      const i = pick(k + j, n);
+      if (t.lookup(PROTO_TCP, srcOf(i), sportOf(i), VIP, 80) >= 0) found++;
+    }
+  }
+  return found;
+}
 // Memory alone: one random read per step, and a read whose address is the value of a first random read.
 function readLoop(mem: Int32Array, count: number): number {
   let acc = 0;
@@ -143,6 +167,7 @@ async function measure(n: number): Promise<Row> {
   missLoop(t, n, warm);
   burstLoop(t, n, warm);
   hotLoop(t, n, hot, warm);
+  bulkLoop(t, n, warm - (warm % BULK));
   keyLoop(n, warm);
   gc?.();
 
@@ -162,6 +187,10 @@ async function measure(n: number): Promise<Row> {
   s = process.hrtime.bigint();
   const hotHits = hotLoop(t, n, hot, LOOKUPS);
   const hotNs = Number(process.hrtime.bigint() - s) / LOOKUPS;
+  const bulkCount = LOOKUPS - (LOOKUPS % BULK);
+  s = process.hrtime.bigint();
+  const bulkHits = bulkLoop(t, n, bulkCount);
+  const bulkNs = Number(process.hrtime.bigint() - s) / bulkCount;
   const h1 = process.memoryUsage().heapUsed;
   s = process.hrtime.bigint();
   const acc = keyLoop(n, LOOKUPS);
@@ -171,6 +200,7 @@ async function measure(n: number): Promise<Row> {
   obs.disconnect();
   if (hits !== LOOKUPS) throw new Error(`expected ${LOOKUPS} hits at ${n}, got ${hits}`);
   if (misses !== 0) throw new Error(`expected no hit for absent tuples at ${n}, got ${misses}`);
+  if (bulkHits !== bulkCount) throw new Error(`bulk lookups missed at ${n}: ${bulkHits} of ${bulkCount}`);
   if (burstHits !== lookups || hotHits !== LOOKUPS) throw new Error(`burst/hot lookups missed at ${n}: ${burstHits}, ${hotHits}`);
   if (acc === 0x7fffffff) process.stderr.write(''); // keep the key loop's result alive
 
@@ -207,6 +237,7 @@ async function measure(n: number): Promise<Row> {
     lookup_miss_ns: +missNs.toFixed(1),
     lookup_burst_ns: +burstNs.toFixed(1),
     lookup_hot_ns: +hotNs.toFixed(1),
+    lookup_bulk_ns: +bulkNs.toFixed(1),
     hot_flows: hot,
     mem_read_ns: +readNs.toFixed(1),
     mem_pair_ns: +pairNs.toFixed(1),
@@ -215,7 +246,7 @@ async function measure(n: number): Promise<Row> {
     measured_bytes_per_entry: +((m1 - m0) / n).toFixed(1),
     hash_buckets: t.hashSize,
     lookup_heap_growth_bytes: h1 - h0,
-    lookup_heap_bytes_per_lookup: +((h1 - h0) / (3 * LOOKUPS + lookups)).toFixed(3),
+    lookup_heap_bytes_per_lookup: +((h1 - h0) / (3 * LOOKUPS + lookups + bulkCount)).toFixed(3),
     lookup_gc_count: gcs,
   };
 }
@@ -230,6 +261,7 @@ function warmUp(): void {
   missLoop(t, n, 1_000_000);
   burstLoop(t, n, 1_000_000);
   hotLoop(t, n, Math.min(HOT, n), 1_000_000);
+  bulkLoop(t, n, 1_000_000 - (1_000_000 % BULK));
   keyLoop(n, 1_000_000);
   const ram = new Int32Array(n);
   readLoop(ram, 1_000_000);
@@ -248,7 +280,8 @@ async function main(): Promise<void> {
       process.stdout.write(`${Object.entries(row).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
     }
   }
-  process.stdout.write(`${JSON.stringify({ lookups: LOOKUPS, burst: BURST, hot: HOT, rows })}\n`);
+  if (warmAcc === 0x7fffffff) process.stderr.write(''); // keep the warm loads' results alive
+  process.stdout.write(`${JSON.stringify({ lookups: LOOKUPS, burst: BURST, hot: HOT, bulk: BULK, rows })}\n`);
 }
 
 void main();

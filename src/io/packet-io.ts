@@ -3,6 +3,11 @@
 export interface FrameSink {
   /** One captured frame in `buf[0..len)`. The buffer is reused for the next frame: rewrite in place or copy. */
   onFrame(buf: Buffer, len: number): void;
+  /**
+   * A batch of frames, each valid (and writable in place) until this returns: bufs[i][0..lens[i]) for i < n.
+   * Captures that hold frames in a ring (io/ring-session.ts) call it once per wake-up instead of onFrame per frame.
+   */
+  onFrames?(bufs: readonly Buffer[], lens: Int32Array, n: number): void;
 }
 
 export interface PacketIo {
