@@ -6,8 +6,8 @@ import { KeepalivedError, parseKeepalived, type KeepalivedConfig } from '../cont
 import { socketPath } from '../control/protocol';
 import { Daemon } from '../daemon';
 import { InterfaceError } from '../io/interface-info';
-import { CaptureOpenError, PcapIo } from '../io/pcap-io';
-import { RawIpSender } from '../io/raw-ip';
+import { CaptureOpenError } from '../io/pcap-io';
+import { ioMakers } from '../io/backend';
 import { createLogger } from '../log';
 
 const USAGE = `Usage: lvsd --config FILE [--keepalived FILE] [--socket PATH] [--check]
@@ -100,8 +100,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     daemon = new Daemon(config, {
       socket: socketPath(opts.socket), log, keepalived: ka?.services,
-      makeIo: (iface, filter) => new PcapIo(iface, filter, (msg) => log.warn({ component: 'pcap' }, msg), (msg) => log.info({ component: 'pcap' }, msg)),
-      makeIp: () => new RawIpSender(),
+      ...ioMakers(config.io ?? 'pcap', log),
       workerScript: join(__dirname, '..', 'worker', 'shard-main.js'),
     });
     await daemon.start();

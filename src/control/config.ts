@@ -46,6 +46,11 @@ export interface DaemonConfig {
   connMax: number;
   /** Capture workers (threads), each owning a share of the flows; `auto` in the file is one per core. */
   workers: number;
+  /**
+   * Packet I/O: `pcap` (libpcap capture, raw-socket emit: the default that always works) or `ring` (the
+   * packet_ring addon: a PACKET_MMAP receive ring handed over a wake-up at a time, and one sendmmsg per batch).
+   */
+  io?: IoBackend;
   fence: { enabled: boolean; table: string };
   timeouts: { tcp: number; tcpfin: number; udp: number };
   /**
@@ -63,6 +68,9 @@ export interface DaemonConfig {
 }
 
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9100';
+
+export const IO_BACKENDS = ['pcap', 'ring'] as const;
+export type IoBackend = (typeof IO_BACKENDS)[number];
 
 export const DEFAULT_CONN_MAX = 262144;
 /** One worker keeps IPVS's exact scheduling (one rr position, global connection counts); see README. */
@@ -108,7 +116,7 @@ class Validator_ {
   root(): DaemonConfig {
     const top = this.doc.toJS() as unknown;
     if (!isObject(top)) this.fail([], 'the file must be a mapping (key: value)');
-    this.onlyKeys([], top, ['interface', 'conn_max', 'workers', 'fence', 'timeouts', 'services', 'rules', 'metrics', 'control', 'defense']);
+    this.onlyKeys([], top, ['interface', 'conn_max', 'workers', 'io', 'fence', 'timeouts', 'services', 'rules', 'metrics', 'control', 'defense']);
     const metrics = top.metrics === undefined ? {} : top.metrics;
     if (!isObject(metrics)) this.fail(['metrics'], 'must be a mapping');
     this.onlyKeys(['metrics'], metrics, ['enabled', 'listen', 'token']);
@@ -137,6 +145,7 @@ class Validator_ {
       interfaces,
       connMax,
       workers: this.workers(top.workers ?? DEFAULT_WORKERS),
+      io: this.io(top.io ?? 'pcap'),
       fence: {
         enabled: this.bool(['fence', 'enabled'], fence.enabled ?? true),
         table: this.str(['fence', 'table'], fence.table ?? 'userlvs', /^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'an nftables table name'),
@@ -299,6 +308,11 @@ class Validator_ {
     const [ok, why] = Validator.isValidIPv4String(v);
     if (!ok) this.fail(p, `${show(v)} is not an IPv4 address (${why.join('; ')})`);
     return Number(new IPv4(v).getValue());
+  }
+
+  private io(v: unknown): IoBackend {
+    if (!IO_BACKENDS.includes(v as IoBackend)) this.fail(['io'], `must be one of ${IO_BACKENDS.join(', ')}, got ${show(v)}`);
+    return v as IoBackend;
   }
 
   /** `auto`: one worker per core. */

@@ -1,6 +1,7 @@
 // One open capture on one interface, as PcapIo drives it (open with a filter, send, counters, close); PcapIo owns the
-// lifecycle around it. The one implementation is node-pcap's (node-pcap-session.ts): its addon is not
-// context-aware, so captures run in the main thread of each process (lvsd's workers are processes).
+// lifecycle around it. Two implementations: node-pcap's (node-pcap-session.ts; its addon is not context-aware,
+// so captures run in the main thread of each process: lvsd's workers are processes) and the ring's
+// (ring-session.ts: a PACKET_MMAP ring through our own addon, frames handed over a wake-up at a time).
 import type { FrameSink } from './packet-io';
 
 /** Counters one session keeps while it is open (plain numbers, bumped in place on the data path). */
@@ -22,6 +23,8 @@ export interface CaptureSession {
   send(buf: Uint8Array, len: number): boolean;
   /** The kernel's counters since the session opened: ps_recv and ps_drop. */
   kernelStats(out: { received: number; dropped: number }): void;
+  /** Swap the capture filter in place, if the session can (throws CaptureOpenError on a bad one, keeping the old). */
+  setFilter?(filter: string): void;
   close(): void;
 }
 

@@ -1,4 +1,5 @@
-// libpcap capture and injection on one interface, self-healing: a one-second watch (its own timer, so the
+// Capture and injection on one interface (libpcap by default; the ring backend, io/ring-session.ts, behind the
+// same CaptureSession seam), self-healing: a one-second watch (its own timer, so the
 // daemon and its workers need nothing) closes the capture when the link goes down, opens it again when it
 // comes back, and reopens it when the device is re-created, its MTU changes or the capture stalls.
 import { CaptureOpenError, type CaptureOptions, type CaptureSession } from './capture-session';
@@ -36,12 +37,16 @@ export class PcapIo implements PacketIo {
   reopens = 0;
   lastHandlerError: unknown = null;
 
-  /** `info` reports recoveries; without it they go to `warn` (its one-argument callers predate it). */
+  /**
+   * `info` reports recoveries; without it they go to `warn` (its one-argument callers predate it). `open` makes a
+   * session: libpcap's unless told otherwise (io/backend.ts picks the ring's for `io: ring`).
+   */
   constructor(
     readonly iface: string,
     private filter: string,
     private readonly warn: (msg: string) => void = () => undefined,
     private readonly info: (msg: string) => void = warn,
+    private readonly open: (o: CaptureOptions) => CaptureSession = (o) => new NodePcapSession(o),
   ) {
     this.aggregation = new RxAggregation(iface, warn, info);
   }
@@ -61,8 +66,11 @@ export class PcapIo implements PacketIo {
     if (filter === this.filter) return;
     this.filter = filter;
     const s = this.session;
-    // node-pcap sets a filter at open only: a new filter is a new capture (closed: the next open takes it).
-    if (s !== null) this.replace(s, readLinkState(this.iface));
+    if (s === null) return; // closed: the next open takes it
+    // A session that can swap its filter in place does (the ring: SO_ATTACH_FILTER is atomic). node-pcap sets a
+    // filter at open only: there a new filter is a new capture.
+    if (s.setFilter !== undefined) s.setFilter(filter);
+    else this.replace(s, readLinkState(this.iface));
   }
 
   send(buf: Uint8Array, len: number): boolean {
@@ -162,7 +170,7 @@ export class PcapIo implements PacketIo {
     if (this.sink === null) throw new CaptureOpenError(`${this.iface}: not started`);
     this.snaplen = snaplenFor(link.mtu || 1500);
     const o: CaptureOptions = { iface: this.iface, filter: this.filter, snaplen: this.snaplen, bufferSize: BUFFER_SIZE, sink: this.sink, warn: this.warn };
-    const s = new NodePcapSession(o);
+    const s = this.open(o);
     s.kernelStats(this.atOpen);
     return s;
   }

@@ -1,8 +1,7 @@
 // A capture worker process: one whole data path (capture, tables, rewrite, emit) on its share of the flows,
 // started from the control plane's config and kept in step by the edits it forwards (worker/pool.ts).
 import { Daemon } from '../daemon';
-import { PcapIo } from '../io/pcap-io';
-import { RawIpSender } from '../io/raw-ip';
+import { ioMakers } from '../io/backend';
 import { createLogger } from '../log';
 import type { FromWorker, ToWorker, WorkerBoot } from './pool';
 import { fromWire } from './wire-config';
@@ -29,8 +28,7 @@ async function main(): Promise<void> {
   try {
     daemon = new Daemon(fromWire(boot.config), {
       socket: '', log, fence: false, shard: boot.shard,
-      makeIo: (iface, filter) => new PcapIo(iface, filter, (msg) => log.warn({ component: 'pcap' }, msg), (msg) => log.info({ component: 'pcap' }, msg)),
-      makeIp: () => new RawIpSender(),
+      ...ioMakers(boot.config.io ?? 'pcap', log),
     });
     await daemon.start();
   } catch (err) {

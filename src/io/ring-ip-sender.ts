@@ -1,0 +1,62 @@
+// IpSender on the ring addon's raw IPv4 socket (IPPROTO_RAW, header included): inside a receive batch
+// (tx-batch.ts) packets are copied to a staging area and go out with one sendmmsg at its end, each with its
+// own destination; outside one, a sendto each. Opt-in, with ring-session.ts; raw-ip.ts is the default.
+import type { IpSender } from './ip-sender';
+import { ringAddon, type NativeHandle, type PacketRingAddon } from './ring-addon';
+import { txBatching, txRegister, txUnregister, type TxFlusher } from './tx-batch';
+
+export class RingIpSender implements IpSender, TxFlusher {
+  /** Sends that failed, at once or when their batch was flushed, and the last reason. */
+  errors = 0;
+  lastError: unknown = null;
+  private h: NativeHandle | null;
+  private readonly a: PacketRingAddon;
+
+  constructor() {
+    this.a = ringAddon();
+    this.h = this.a.ipOpen();
+    txRegister(this);
+  }
+
+  sendIp(buf: Buffer, off: number, len: number, dst: number): boolean {
+    const h = this.h;
+    if (h === null) return false;
+    if (off < 0 || len < 0 || off + len > buf.length) {
+      this.errors++;
+      this.lastError = new RangeError(`sendIp: [${off}, ${off + len}) outside a ${buf.length}-byte buffer`);
+      return false;
+    }
+    const to = dst >>> 0; // the wire int32 form may be negative
+    if (txBatching()) {
+      if (this.a.txQueue(h, buf, off, len, to)) return true;
+      this.flush(); // staging full: send what is there, then queue again
+      if (this.a.txQueue(h, buf, off, len, to)) return true;
+    }
+    const err = this.a.txSend(h, buf, off, len, to);
+    if (err === 0) return true;
+    // EMSGSIZE, ENETUNREACH...: counted by the caller's verdict; the last one is kept for status.
+    this.errors++;
+    this.lastError = new Error(`sendto: ${this.a.errnoText(err)}`);
+    return false;
+  }
+
+  /** Send what the batch queued (tx-batch.ts calls it when the outermost batch ends). */
+  flush(): void {
+    const h = this.h;
+    if (h === null) return;
+    const failed = this.a.txFlush(h);
+    if (failed > 0) {
+      this.errors += failed;
+      this.lastError = new Error(`sendmmsg: ${this.a.txError(h)}`);
+    }
+  }
+
+  close(): void {
+    const h = this.h;
+    if (h === null) return;
+    this.flush();
+    this.h = null;
+    txUnregister(this);
+    this.a.close(h);
+  }
+}
