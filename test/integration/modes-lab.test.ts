@@ -1,5 +1,6 @@
 // Every forwarding method end to end in its own lab topology: real nginx and UDP name servers behind lvsd,
-// real curl and UDP clients, and the RS's own access log as witness of the client address it saw.
+// real curl and UDP clients, and the RS's own access log as witness of the client address it saw. Each on both
+// packet I/O backends: libpcap (lvsd's default) and the ring (`io: ring`, the packet_ring addon).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countBy, inNs, labDown, labStatus, labUnavailable, labUp, lvsadm, ROOT, SCAPY_PYTHON, socketOf, uniquePrefix } from './lab';
@@ -31,20 +32,26 @@ const MODES = [
   { mode: 'nat', label: 'Masq', sees: ['10.0.0.2'], mapped: true },
   { mode: 'fullnat', label: 'FullNat', sees: ['10.0.0.200', '10.0.0.201'], mapped: true },
 ] as const;
+const CASES = (['pcap', 'ring'] as const).flatMap((io) => MODES.map((m) => ({ ...m, io })));
 
-describe.each(MODES)('$mode lab', ({ mode, label, sees, mapped }) => {
+describe.each(CASES)('$mode lab, io $io', ({ mode, label, sees, mapped, io }) => {
   const run = skip === null;
-  const prefix = uniquePrefix(`t${mode[0]}`);
+  const prefix = uniquePrefix(`t${mode[0]}${io[0]}`);
   // Log lines written while the lab checked itself (from inside the RS) come before ours.
   const logStart = [0, 0];
   beforeAll(() => {
     if (!run) return;
-    labUp(prefix, ['--mode', mode, '--rs', '2', '--sched', 'rr']);
+    labUp(prefix, ['--mode', mode, '--rs', '2', '--sched', 'rr', '--io', io]);
     logStart[0] = loggedClients(prefix, 0).length;
     logStart[1] = loggedClients(prefix, 1).length;
   }, 120_000);
   afterAll(() => {
     if (run) labDown(prefix);
+  });
+
+  it.skipIf(!run)(`lvsd runs on ${io}`, async () => {
+    const { request } = await import('../../src/control/client');
+    expect(((await request(socketOf(prefix), 'status')) as { io: string }).io).toBe(io);
   });
 
   it.skipIf(!run)(`lvsadm -L -n shows ${label} real servers`, () => {
