@@ -23,6 +23,8 @@ export interface CaptureSession {
   send(buf: Uint8Array, len: number): boolean;
   /** The kernel's counters since the session opened: ps_recv and ps_drop. */
   kernelStats(out: { received: number; dropped: number }): void;
+  /** Emits that failed after send() had queued them (the ring's batches), or failed at once; absent: none queued. */
+  readonly txErrors?: number;
   /** Swap the capture filter in place, if the session can (throws CaptureOpenError on a bad one, keeping the old). */
   setFilter?(filter: string): void;
   close(): void;

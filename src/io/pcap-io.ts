@@ -27,7 +27,7 @@ export class PcapIo implements PacketIo {
   private timer: NodeJS.Timeout | null = null;
   private readonly counts: CaptureCounts = { received: 0, dropped: 0, taken: 0, emptyWakeups: 0 };
   /** Totals of the sessions closed so far, so counters stay monotonic across reopens. */
-  private readonly closedTotals = { received: 0, dropped: 0, truncated: 0, handlerErrors: 0 };
+  private readonly closedTotals = { received: 0, dropped: 0, truncated: 0, handlerErrors: 0, emitErrors: 0 };
   /** The kernel's counters just after the session opened: frames the socket caught before its filter was set. */
   private readonly atOpen = { received: 0, dropped: 0 };
   private truncatedLogged = 0;
@@ -88,6 +88,7 @@ export class PcapIo implements PacketIo {
 
   health(): {
     handlerErrors: number; lastHandlerError: string | null; capturing: boolean; truncated: number; ringDrops: number; reopens: number;
+    emitErrors: number;
   } {
     const e = this.session?.counters.lastHandlerError ?? this.lastHandlerError;
     return {
@@ -97,6 +98,8 @@ export class PcapIo implements PacketIo {
       truncated: this.truncated(),
       ringDrops: this.stats().dropped,
       reopens: this.reopens,
+      // Batched emits fail after send() returned true (the verdict said forwarded): counted here instead.
+      emitErrors: this.closedTotals.emitErrors + (this.session?.txErrors ?? 0),
     };
   }
 
@@ -189,6 +192,7 @@ export class PcapIo implements PacketIo {
     this.closedTotals.dropped += k.dropped;
     this.closedTotals.truncated += s.counters.truncated;
     this.closedTotals.handlerErrors += s.counters.handlerErrors;
+    this.closedTotals.emitErrors += s.txErrors ?? 0;
     if (s.counters.lastHandlerError !== null) this.lastHandlerError = s.counters.lastHandlerError;
     s.close();
   }

@@ -26,7 +26,9 @@ export class RingIpSender implements IpSender, TxFlusher {
       this.lastError = new RangeError(`sendIp: [${off}, ${off + len}) outside a ${buf.length}-byte buffer`);
       return false;
     }
-    const to = dst >>> 0; // the wire int32 form may be negative
+    // The wire int32 form as is: the addon reads it modulo 2^32 (napi_get_value_uint32), where `dst >>> 0` above
+    // 2^31 would be a heap number, an allocation per packet to every address from 128.0.0.0 on.
+    const to = dst;
     if (txBatching()) {
       if (this.a.txQueue(h, buf, off, len, to)) return true;
       this.flush(); // staging full: send what is there, then queue again
