@@ -1,6 +1,7 @@
-// The capture on real libpcap and real interfaces: frames past the capture length are counted and dropped,
-// the capture length follows the MTU, receive aggregation is off while capturing and restored after, and the
-// capture survives its interface going down and up (also faster than the watch looks) with no restart.
+// The capture on real interfaces, on libpcap and on the ring backend alike: frames past the capture length are
+// counted and dropped, the capture length follows the MTU, receive aggregation is off while capturing and restored
+// after, and the capture survives its interface going down and up (also faster than the watch looks) with no
+// restart.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,15 +23,17 @@ async function until<T>(get: () => T, ok: (v: T) => boolean, tries = 100, everyM
   return v;
 }
 
-// PcapIo from the build, on eth0 of the namespace it runs in: counts what its sink receives, writes a snapshot
-// every 100 ms, and logs each warn/info line. SIGTERM closes it (which restores receive aggregation). Its filter
-// leaves out its own frames by source MAC, as lvsd's does (io/capture-filter.ts says why not `inbound`).
+// PcapIo from the build (on libpcap, or on the ring when told), on eth0 of the namespace it runs in: counts what
+// its sink receives, writes a snapshot every 100 ms, and logs each warn/info line. SIGTERM closes it (which
+// restores receive aggregation). Its filter leaves out its own frames by source MAC, as lvsd's does
+// (io/capture-filter.ts says why not `inbound`).
 const PROBE = `
 const { writeFileSync, appendFileSync, renameSync } = require('node:fs');
 const { PcapIo } = require(${JSON.stringify(join(ROOT, 'dist', 'io', 'pcap-io.js'))});
-const [state, logFile, filter] = process.argv.slice(2);
+const { RingSession } = require(${JSON.stringify(join(ROOT, 'dist', 'io', 'ring-session.js'))});
+const [state, logFile, filter, backend] = process.argv.slice(2);
 const log = (level) => (msg) => appendFileSync(logFile, level + ' ' + msg + '\\n');
-const io = new PcapIo('eth0', filter, log('warn'), log('info'));
+const io = new PcapIo('eth0', filter, log('warn'), log('info'), backend === 'ring' ? (o) => new RingSession(o) : undefined);
 let frames = 0, maxLen = 0;
 io.start({ onFrame(buf, len) { frames++; if (len > maxLen) maxLen = len; } });
 const snap = () => {
@@ -48,8 +51,8 @@ interface Snap {
   health: { capturing: boolean; truncated: number; reopens: number; handlerErrors: number };
 }
 
-describe.skipIf(skip !== null)(title('PcapIo on a veth pair'), () => {
-  const prefix = uniquePrefix('cp');
+describe.skipIf(skip !== null).each(['pcap', 'ring'])(title('PcapIo on a veth pair, on %s'), (backend) => {
+  const prefix = uniquePrefix(`c${backend[0]}`);
   const a = `${prefix}a`;
   const b = `${prefix}b`;
   const dir = mkdtempSync(join(tmpdir(), 'capture-lab-'));
@@ -88,7 +91,7 @@ for _ in range(${count}): s.sendto(b'x' * ${size}, ('10.9.0.2', 5353))"`);
   async function startProbe(): Promise<void> {
     rmSync(state, { force: true });
     // Its ledger of what it switched off goes to this run's directory, not the host's /run/userlvs.
-    probe = spawn('ip', ['netns', 'exec', b, process.execPath, join(dir, 'probe.js'), state, logFile, filter], {
+    probe = spawn('ip', ['netns', 'exec', b, process.execPath, join(dir, 'probe.js'), state, logFile, filter, backend], {
       stdio: 'ignore', env: { ...process.env, USERLVS_RUN_DIR: dir },
     });
     await until(() => existsSync(state), (v) => v);
