@@ -241,22 +241,41 @@ static unsigned tx_flush(struct sock *s) {
   return failed;
 }
 
-/** txQueue(h, buf, off, len, dst): copy into the staging area; false when it is full (flush, then again). */
-static napi_value tx_queue(napi_env env, napi_callback_info info) {
-  napi_value argv[5], res;
+/** The arguments txQueue and txSend share: (h, buf, off, len, dst), the range checked against the buffer. */
+struct tx_args {
   struct sock *s;
+  uint8_t *at;
+  uint32_t len, dst;
+};
+
+static int get_tx_args(napi_env env, napi_callback_info info, struct tx_args *a) {
+  napi_value argv[5];
   void *data;
   size_t length;
-  uint32_t off, len, dst;
-  if (get_args(env, info, 5, argv) || get_sock(env, argv[0], 0, &s) || get_typed(env, argv[1], napi_uint8_array, &data, &length) ||
-      get_u32(env, argv[2], &off) || get_u32(env, argv[3], &len) || get_u32(env, argv[4], &dst))
-    return NULL;
-  if ((size_t)off + len > length) return throw_type(env, "packet_ring: range outside the buffer");
+  uint32_t off;
+  if (get_args(env, info, 5, argv) || get_sock(env, argv[0], 0, &a->s) || get_typed(env, argv[1], napi_uint8_array, &data, &length) ||
+      get_u32(env, argv[2], &off) || get_u32(env, argv[3], &a->len) || get_u32(env, argv[4], &a->dst))
+    return -1;
+  if ((size_t)off + a->len > length) {
+    throw_type(env, "packet_ring: range outside the buffer");
+    return -1;
+  }
+  a->at = (uint8_t *)data + off;
+  return 0;
+}
+
+/** txQueue(h, buf, off, len, dst): copy into the staging area; false when it is full (flush, then again). */
+static napi_value tx_queue(napi_env env, napi_callback_info info) {
+  napi_value res;
+  struct tx_args a;
+  if (get_tx_args(env, info, &a)) return NULL;
+  struct sock *s = a.s;
+  uint32_t len = a.len, dst = a.dst;
   struct txq *q = &s->tx;
   bool ok = !s->closed && q->n < TX_MAX && q->used + len <= TX_BYTES;
   if (ok) {
     uint8_t *at = q->bytes + q->used;
-    memcpy(at, (uint8_t *)data + off, len);
+    memcpy(at, a.at, len);
     q->iov[q->n].iov_base = at;
     q->iov[q->n].iov_len = len;
     if (q->to != NULL) q->to[q->n].sin_addr.s_addr = htonl(dst);
@@ -278,15 +297,11 @@ static napi_value tx_flush_js(napi_env env, napi_callback_info info) {
 
 /** txSend(h, buf, off, len, dst): one packet now; 0 or the errno. */
 static napi_value tx_send(napi_env env, napi_callback_info info) {
-  napi_value argv[5], res;
-  struct sock *s;
-  void *data;
-  size_t length;
-  uint32_t off, len, dst;
-  if (get_args(env, info, 5, argv) || get_sock(env, argv[0], 0, &s) || get_typed(env, argv[1], napi_uint8_array, &data, &length) ||
-      get_u32(env, argv[2], &off) || get_u32(env, argv[3], &len) || get_u32(env, argv[4], &dst))
-    return NULL;
-  if ((size_t)off + len > length) return throw_type(env, "packet_ring: range outside the buffer");
+  napi_value res;
+  struct tx_args a;
+  if (get_tx_args(env, info, &a)) return NULL;
+  struct sock *s = a.s;
+  uint32_t len = a.len, dst = a.dst;
   int err = 0;
   if (s->closed) {
     err = EBADF;
@@ -295,9 +310,9 @@ static napi_value tx_send(napi_env env, napi_callback_info info) {
     do {
       if (s->magic == MAGIC_IP) {
         struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(dst)};
-        r = sendto(s->fd, (uint8_t *)data + off, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
+        r = sendto(s->fd, a.at, len, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
       } else {
-        r = send(s->fd, (uint8_t *)data + off, len, MSG_DONTWAIT); /* the socket is bound to the interface */
+        r = send(s->fd, a.at, len, MSG_DONTWAIT); /* the socket is bound to the interface */
       }
     } while (r < 0 && errno == EINTR);
     if (r < 0) err = errno;

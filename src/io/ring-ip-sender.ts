@@ -2,8 +2,8 @@
 // (tx-batch.ts) packets are copied to a staging area and go out with one sendmmsg at its end, each with its
 // own destination; outside one, a sendto each. Opt-in, with ring-session.ts; raw-ip.ts is the default.
 import type { IpSender } from './ip-sender';
-import { ringAddon, type NativeHandle, type PacketRingAddon } from './ring-addon';
-import { txBatching, txRegister, txUnregister, type TxFlusher } from './tx-batch';
+import { ringAddon, ringEmit, type NativeHandle, type PacketRingAddon } from './ring-addon';
+import { txRegister, txUnregister, type TxFlusher } from './tx-batch';
 
 export class RingIpSender implements IpSender, TxFlusher {
   /** Sends that failed, at once or when their batch was flushed, and the last reason. */
@@ -29,12 +29,7 @@ export class RingIpSender implements IpSender, TxFlusher {
     // The wire int32 form as is: the addon reads it modulo 2^32 (napi_get_value_uint32), where `dst >>> 0` above
     // 2^31 would be a heap number, an allocation per packet to every address from 128.0.0.0 on.
     const to = dst;
-    if (txBatching()) {
-      if (this.a.txQueue(h, buf, off, len, to)) return true;
-      this.flush(); // staging full: send what is there, then queue again
-      if (this.a.txQueue(h, buf, off, len, to)) return true;
-    }
-    const err = this.a.txSend(h, buf, off, len, to);
+    const err = ringEmit(this.a, h, this, buf, off, len, to);
     if (err === 0) return true;
     // EMSGSIZE, ENETUNREACH...: counted by the caller's verdict; the last one is kept for status.
     this.errors++;

@@ -4,8 +4,8 @@
 // and sent with one sendmmsg at its end (tx-batch.ts). Opt-in; libpcap (node-pcap-session.ts) is the default.
 import { CaptureOpenError, SessionCounters, type CaptureOptions, type CaptureSession } from './capture-session';
 import type { FrameSink } from './packet-io';
-import { ringAddon, type NativeHandle, type PacketRingAddon } from './ring-addon';
-import { txBatching, txBegin, txEnd, txRegister, txUnregister, type TxFlusher } from './tx-batch';
+import { ringAddon, ringEmit, type NativeHandle, type PacketRingAddon } from './ring-addon';
+import { txBegin, txEnd, txRegister, txUnregister, type TxFlusher } from './tx-batch';
 
 /** A sink that may take a whole batch at once (FrameSink's optional onFrames). */
 type BatchSink = FrameSink & { onFrames?(bufs: readonly Buffer[], lens: Int32Array, n: number): void };
@@ -68,12 +68,7 @@ export class RingSession implements CaptureSession, TxFlusher {
   send(buf: Uint8Array, len: number): boolean {
     const h = this.h;
     if (h === null || len < 0 || len > buf.length) return false;
-    if (txBatching()) {
-      if (this.a.txQueue(h, buf, 0, len, 0)) return true;
-      this.flush(); // staging full: send what is there, then queue again
-      if (this.a.txQueue(h, buf, 0, len, 0)) return true;
-    }
-    const err = this.a.txSend(h, buf, 0, len, 0);
+    const err = ringEmit(this.a, h, this, buf, 0, len, 0);
     if (err === 0) return true;
     this.txErrors++;
     this.lastTxError = new Error(`${this.iface}: send: ${this.a.errnoText(err)}`);
