@@ -2,7 +2,8 @@
 // its own BPF filter and keeps its own connection table, and the control plane stays one. Shown end to end:
 // requests succeed in every mode (NAT and FullNAT replies must meet the worker that holds their connection, or
 // they are dropped), both workers carry traffic, lvsadm shows one director (counts summed), live edits reach every
-// worker, persistence holds across workers, and a killed lvsd leaves no worker behind.
+// worker, persistence holds across workers, and a killed lvsd leaves no worker behind. The per-mode cases run on
+// both packet I/O backends (libpcap, and the ring, whose workers swap their share's filter in place).
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../../src/control/client';
@@ -35,12 +36,14 @@ function listedConns(sock: string): number {
     }, 0);
 }
 
-describe.each(['dr', 'nat', 'fullnat'] as const)('two capture workers, %s', (mode) => {
+const CASES = (['pcap', 'ring'] as const).flatMap((io) => (['dr', 'nat', 'fullnat'] as const).map((mode) => ({ mode, io })));
+
+describe.each(CASES)('two capture workers, $mode, io $io', ({ mode, io }) => {
   const run = skip === null;
-  const prefix = uniquePrefix(`w${mode[0]}`);
+  const prefix = uniquePrefix(`w${mode[0]}${io[0]}`);
   const sock = socketOf(prefix);
   beforeAll(() => {
-    if (run) labUp(prefix, ['--mode', mode, '--rs', '2', '--sched', 'rr', '--no-udp', '--workers', '2']);
+    if (run) labUp(prefix, ['--mode', mode, '--rs', '2', '--sched', 'rr', '--no-udp', '--workers', '2', '--io', io]);
   }, 120_000);
   afterAll(() => {
     if (run) labDown(prefix);
@@ -53,7 +56,8 @@ describe.each(['dr', 'nat', 'fullnat'] as const)('two capture workers, %s', (mod
     expect((c.rs1 ?? 0) + (c.rs2 ?? 0)).toBe(40);
     expect(c.rs1).toBeGreaterThan(0);
     expect(c.rs2).toBeGreaterThan(0);
-    const st = (await request(sock, 'status')) as Status;
+    const st = (await request(sock, 'status')) as Status & { io: string };
+    expect(st.io).toBe(io);
     expect(st.workers).toBe(2);
     expect(st.load).toHaveLength(2);
     for (const w of st.load) expect(w.forwarded, `worker ${w.worker}`).toBeGreaterThan(0);
