@@ -14,7 +14,10 @@ export function sum16(b: Uint8Array, off: number, len: number, initial: number):
 
 /** Fold a sum to 16 bits; carries are added back (end-around carry). */
 export function fold(s: number): number {
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  // Beyond 32 bits (never a packet's sum: 64 KiB of words stays below 2^32) one division brings it in range; the
+  // loop then stays in integer shifts (a float division per turn was a visible part of every frame's parse).
+  if (s >= 0x100000000) s = (s % 0x10000) + Math.floor(s / 0x10000);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
   return s;
 }
 
