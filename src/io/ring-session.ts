@@ -7,9 +7,6 @@ import type { FrameSink } from './packet-io';
 import { ringAddon, ringEmit, type NativeHandle, type PacketRingAddon } from './ring-addon';
 import { txBegin, txEnd, txRegister, txUnregister, type TxFlusher } from './tx-batch';
 
-/** A sink that may take a whole batch at once (FrameSink's optional onFrames). */
-type BatchSink = FrameSink & { onFrames?(bufs: readonly Buffer[], lens: Int32Array, n: number): void };
-
 // Per frame in the addon's descriptors: ring slot, offset of the frame in the ring, captured length, wire length.
 const D_SLOT = 0;
 const D_OFF = 1;
@@ -33,7 +30,7 @@ export class RingSession implements CaptureSession, TxFlusher {
   private h: NativeHandle | null;
   private readonly a: PacketRingAddon;
   private readonly iface: string;
-  private readonly sink: BatchSink;
+  private readonly sink: FrameSink;
   private readonly fields: number;
   private readonly rx: Int32Array;
   private readonly mem: ArrayBuffer;
