@@ -62,15 +62,24 @@ export class PcapIo implements PacketIo {
     this.timer.unref(); // the capture alone never keeps a process alive
   }
 
+  /** Throws (CaptureOpenError) on a filter the capture refuses, and keeps capturing with the old one. */
   setFilter(filter: string): void {
     if (filter === this.filter) return;
-    this.filter = filter;
     const s = this.session;
+    const old = this.filter;
+    // Set first (a new capture opens on this.filter), put back if refused: a refused filter must not become the
+    // one the next reopen uses.
+    this.filter = filter;
     if (s === null) return; // closed: the next open takes it
-    // A session that can swap its filter in place does (the ring: SO_ATTACH_FILTER is atomic). node-pcap sets a
-    // filter at open only: there a new filter is a new capture.
-    if (s.setFilter !== undefined) s.setFilter(filter);
-    else this.replace(s, readLinkState(this.iface));
+    try {
+      // A session that can swap its filter in place does (the ring: SO_ATTACH_FILTER is atomic). node-pcap sets a
+      // filter at open only: there a new filter is a new capture.
+      if (s.setFilter !== undefined) s.setFilter(filter);
+      else this.replace(s, readLinkState(this.iface));
+    } catch (err) {
+      this.filter = old;
+      throw err;
+    }
   }
 
   send(buf: Uint8Array, len: number): boolean {
