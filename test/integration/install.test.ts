@@ -71,6 +71,8 @@ describe.skipIf(skip !== null)(skip ? `scripts/install (skipped: ${skip})` : 'sc
     // Production dependencies only, native addons included, root-owned and not writable by others.
     expect(existsSync(join(p, 'node_modules', 'pcap', 'build', 'Release', 'pcap_binding.node'))).toBe(true);
     expect(existsSync(join(p, 'node_modules', 'raw-socket', 'build', 'Release', 'raw.node'))).toBe(true);
+    // io: ring's addon, where ring-addon.ts looks for it from the installed dist/.
+    expect(existsSync(join(p, 'native', 'packet-ring', 'build', 'Release', 'packet_ring.node'))).toBe(true);
     for (const dev of ['vitest', 'typescript', 'eslint']) expect(existsSync(join(p, 'node_modules', dev))).toBe(false);
     for (const f of ['bin/lvsd', 'dist/cli/lvsd.js', 'libexec/lvsd-save-rules', 'node_modules/pcap/package.json']) {
       const st = statSync(join(p, f));
@@ -96,6 +98,9 @@ describe.skipIf(skip !== null)(skip ? `scripts/install (skipped: ${skip})` : 'sc
     expect(run(at('usr/local/bin/lvsadm'), ['--version']).out).toMatch(/^lvsadm v\d/);
     const d = run(at('usr/local/bin/lvs-decap'), ['--help']);
     expect([d.code, d.out]).toEqual([0, expect.stringContaining('usage: lvs-decap')]);
+    // The installed dist/ finds the installed ring addon (io: ring), not the checkout's.
+    const ring = run(process.execPath, ['-e', `const a = require(${JSON.stringify(join(at(PREFIX), 'dist', 'io', 'ring-addon.js'))}).ringAddon(); console.log(typeof a.ringOpen)`]);
+    expect([ring.code, ring.out.trim(), ring.err]).toEqual([0, 'function', '']);
   });
 
   const analyze = spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
