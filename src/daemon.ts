@@ -415,6 +415,8 @@ export class Daemon {
       parseErrors: named(PARSE_ERROR_NAMES, this.pipeline.parseErrors, -1),
       defense: this.pipeline.defense.status(),
       capture: this.ios.map((io, i) => ({ interface: this.config.interfaces[i], ...io.health?.() })),
+      // The L3 sender (TUN, NAT, FullNAT): a batched send that fails at the flush had its verdict already counted.
+      ipSend: { errors: this.ip.errors ?? 0, lastError: this.ip.lastError == null ? null : String(this.ip.lastError) },
       health: this.health?.states() ?? [],
       neighbours: Array.from({ length: this.neigh.size }, (_, s) => ({
         ip: ipv4ToString(this.neigh.ips[s]), resolved: this.neigh.resolved[s] === 1,

@@ -5,4 +5,7 @@ export interface IpSender {
   /** Send `buf[off, off+len)`, an IPv4 packet with its own header, towards `dst` (wire int32 form). */
   sendIp(buf: Buffer, off: number, len: number, dst: number): boolean;
   close(): void;
+  /** Sends that failed (at once, or when their batch was flushed) and the last reason, for status. */
+  readonly errors?: number;
+  readonly lastError?: unknown;
 }

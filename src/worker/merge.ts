@@ -54,6 +54,7 @@ export interface StatusView {
   parseErrors: Counts;
   capture: unknown[];
   defense?: DefenseView;
+  ipSend?: { errors: number; lastError: string | null };
   [k: string]: unknown;
 }
 
@@ -78,6 +79,12 @@ function mergeDefense(views: readonly StatusView[]): DefenseView | undefined {
   };
 }
 
+/** Each worker has its own L3 sender: failures add up; the last reason shown is the first worker's that has one. */
+function mergeIpSend(views: readonly StatusView[]): StatusView['ipSend'] {
+  const all = views.map((v) => v.ipSend).filter((s) => s !== undefined);
+  return { errors: all.reduce((n, s) => n + s.errors, 0), lastError: all.find((s) => s.lastError !== null)?.lastError ?? null };
+}
+
 /** Connection counts and verdict counters add up; each worker's capture health is listed with its number. */
 export function mergeStatus(mine: StatusView, others: readonly StatusView[]): StatusView {
   const tag = (cap: unknown[], worker: number): unknown[] => cap.map((c) => ({ worker, ...(c as object) }));
@@ -92,5 +99,6 @@ export function mergeStatus(mine: StatusView, others: readonly StatusView[]): St
     parseErrors: others.reduce((acc, o) => addCounts(acc, o.parseErrors), mine.parseErrors),
     capture: [...tag(mine.capture, 0), ...others.flatMap((o, i) => tag(o.capture, i + 1))],
     ...(mine.defense ? { defense: mergeDefense([mine, ...others]) } : {}),
+    ...(mine.ipSend ? { ipSend: mergeIpSend([mine, ...others]) } : {}),
   };
 }

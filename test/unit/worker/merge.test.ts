@@ -58,4 +58,13 @@ describe('mergeStatus', () => {
       drop_entry: 2, secure_tcp: 1, drop_packet: 0, amemthresh: 1024, dropping: true, secure: false, drop_rate: 0, evicted: 40, scanned: 80, shed: 2,
     });
   });
+
+  it("adds the workers' L3 send failures; the reason shown is the first worker's that has one", () => {
+    const st = (errors: number, lastError: string | null): StatusView => ({
+      conns: 0, connMax: 1, verdicts: {}, parseErrors: {}, capture: [], ipSend: { errors, lastError },
+    });
+    expect(mergeStatus(st(0, null), [st(2, 'Error: sendmmsg: Operation not permitted'), st(1, 'Error: sendto: x')]).ipSend)
+      .toEqual({ errors: 3, lastError: 'Error: sendmmsg: Operation not permitted' });
+    expect(mergeStatus(st(0, null), [st(0, null)]).ipSend).toEqual({ errors: 0, lastError: null });
+  });
 });
