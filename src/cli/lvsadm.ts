@@ -210,8 +210,28 @@ async function run(p: ParsedArgs, sock: string, out: (s: string) => void): Promi
   }
 }
 
+/** `lvsadm status [--socket PATH]`: the daemon's status as JSON (every worker added up), an lvsadm extension. */
+async function status(argv: string[]): Promise<number> {
+  let sock: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--socket' && i + 1 < argv.length) {
+      sock = argv[++i];
+    } else {
+      process.stderr.write('Usage: lvsadm status [--socket PATH]\n');
+      return 2;
+    }
+  }
+  try {
+    process.stdout.write(`${JSON.stringify(await request(socketPath(sock), 'status'), null, 2)}\n`);
+    return 0;
+  } catch (err) {
+    return refuse(err, 'status');
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'top') return (await import('./lvsadm-top')).main(argv.slice(1));
+  if (argv[0] === 'status') return status(argv.slice(1));
   let p: ParsedArgs;
   try {
     p = parseIpvsadm(argv);

@@ -22,6 +22,11 @@ const socket = join(dir, 'lvsd.sock');
 let daemon: Daemon;
 
 async function lvsadm(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return lvsadmArgv(['--socket', socket, ...argv]);
+}
+
+/** lvsadm's main() on exactly these arguments, its output captured. */
+async function lvsadmArgv(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const w1 = process.stdout.write.bind(process.stdout);
@@ -29,7 +34,7 @@ async function lvsadm(...argv: string[]): Promise<{ code: number; out: string; e
   process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
   process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
   try {
-    const code = await main(['--socket', socket, ...argv]);
+    const code = await main(argv);
     return { code, out, err };
   } finally {
     process.stdout.write = w1;
@@ -47,6 +52,17 @@ describe('a daemon built from config rules', () => {
   afterAll(() => {
     daemon.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lvsadm status prints the daemon status as JSON; a stray argument is a usage error', async () => {
+    const r = await lvsadmArgv(['status', '--socket', socket]);
+    expect(r).toMatchObject({ code: 0, err: '' });
+    const st = JSON.parse(r.out) as { io: string; interfaces: string[]; ipSend: { errors: number }; verdicts: Record<string, number> };
+    expect(st.io).toBe('pcap');
+    expect(st.interfaces).toEqual(['lo']);
+    expect(st.ipSend.errors).toBe(0);
+    expect(typeof st.verdicts.forwarded).toBe('number');
+    expect(await lvsadmArgv(['status', '--bogus'])).toEqual({ code: 2, out: '', err: 'Usage: lvsadm status [--socket PATH]\n' });
   });
 
   it('holds exactly the rules: -S -n prints them back', async () => {
