@@ -335,7 +335,7 @@ export class Daemon {
     this.log.info(
       {
         interfaces: this.config.interfaces, services: this.services.list().length, connMax: this.config.connMax,
-        workers: this.shard.count, io: this.config.io ?? 'pcap', fence: this.fence !== null,
+        workers: this.shard.count, io: this.config.io, fence: this.fence !== null,
       },
       'lvsd started',
     );
@@ -407,7 +407,7 @@ export class Daemon {
     return {
       metrics: this.metrics?.url ?? null,
       interfaces: this.config.interfaces,
-      io: this.config.io ?? 'pcap',
+      io: this.config.io,
       uptime: this.clock.now,
       conns: this.conns.count,
       connMax: this.conns.capacity,

@@ -143,7 +143,7 @@ export class Pipeline implements FrameSink, ForwardContext {
       const end = Math.min(n, start + WARM_BATCH);
       for (let i = start; i < end; i++) hashes[i - start] = peekTupleHash(bufs[i], lens[i]);
       this.warmSink ^= this.conns.warm(hashes, end - start);
-      for (let i = start; i < end; i++) this.verdicts[this.process(bufs[i], lens[i])]++;
+      for (let i = start; i < end; i++) this.verdicts[this.process(bufs[i], lens[i], hashes[i - start])]++;
     }
   }
 
@@ -156,8 +156,11 @@ export class Pipeline implements FrameSink, ForwardContext {
     }
   }
 
-  /** Handle one frame; returns its verdict (the caller counts it). */
-  process(b: Buffer, len: number): number {
+  /**
+   * Handle one frame; returns its verdict (the caller counts it). `hash`: the tuple's tupleHash() when the caller
+   * already computed it from the frame (onFrames' warm pass), so it is not computed twice; 0 when unknown.
+   */
+  process(b: Buffer, len: number, hash = 0): number {
     this.tickDefense();
     const f = this.flow;
     const r = parseFrame(b, len, f);
@@ -168,7 +171,9 @@ export class Pipeline implements FrameSink, ForwardContext {
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return V_NOT_OURS;
 
     const conns = this.conns;
-    let e = conns.lookup(proto, f.saddr, f.sport, f.daddr, f.dport);
+    let e = hash !== 0
+      ? conns.lookupHashed(hash, proto, f.saddr, f.sport, f.daddr, f.dport)
+      : conns.lookup(proto, f.saddr, f.sport, f.daddr, f.dport);
     if (e < 0) {
       e = this.schedule(f);
       if (e < 0) return -e;

@@ -50,7 +50,7 @@ function parse(argv: string[]): Opts {
 /** The daemon's config: the YAML file's, with keepalived's services (and lvs_timeouts) added. */
 function buildConfig(o: Opts, ka: KeepalivedConfig | null): DaemonConfig {
   const base: DaemonConfig = o.config ? loadConfigFile(o.config) : {
-    interfaces: o.interfaces ?? [], connMax: DEFAULT_CONN_MAX, workers: DEFAULT_WORKERS, fence: { enabled: true, table: 'userlvs' },
+    interfaces: o.interfaces ?? [], connMax: DEFAULT_CONN_MAX, workers: DEFAULT_WORKERS, io: 'pcap', fence: { enabled: true, table: 'userlvs' },
     timeouts: { tcp: 900, tcpfin: 120, udp: 300 }, services: [], rules: [],
     metrics: { enabled: true, listen: DEFAULT_METRICS_LISTEN },
   };
@@ -100,7 +100,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     daemon = new Daemon(config, {
       socket: socketPath(opts.socket), log, keepalived: ka?.services,
-      ...ioMakers(config.io ?? 'pcap', log),
+      ...ioMakers(config.io, log),
       workerScript: join(__dirname, '..', 'worker', 'shard-main.js'),
     });
     await daemon.start();

@@ -252,10 +252,14 @@ export class ConnTable {
 
   /** Entry (conn*2 + dir) whose tuple matches, or -1. */
   lookup(proto: number, src: number, sport: number, dst: number, dport: number): number {
+    return this.lookupHashed(tupleHash(proto, src, sport, dst, dport), proto, src, sport, dst, dport);
+  }
+
+  /** lookup() for a tuple whose tupleHash() `h` the caller already has (a warmed batch hashed it from the frame). */
+  lookupHashed(h: number, proto: number, src: number, sport: number, dst: number, dport: number): number {
     if (proto >= PROTO_LIMIT) return -1;
     const code = this.protoCode[proto];
     if (code < 0) return -1; // the table never held this protocol
-    const h = tupleHash(proto, src, sport, dst, dport);
     const ports = (sport << 16) | dport;
     const fpMask = this.fpMask;
     const fp = ((h << PROTO_BITS) | code) & fpMask;

@@ -50,7 +50,7 @@ export interface DaemonConfig {
    * Packet I/O: `pcap` (libpcap capture, raw-socket emit: the default that always works) or `ring` (the
    * packet_ring addon: a PACKET_MMAP receive ring handed over a wake-up at a time, and one sendmmsg per batch).
    */
-  io?: IoBackend;
+  io: IoBackend;
   fence: { enabled: boolean; table: string };
   timeouts: { tcp: number; tcpfin: number; udp: number };
   /**

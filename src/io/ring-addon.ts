@@ -1,6 +1,5 @@
 // The ring I/O backend's native addon (native/packet-ring), loaded on first use: libpcap stays the default and
 // a checkout that never built the addon must still load every module.
-import { txBatching } from './tx-batch';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -65,15 +64,3 @@ export function ringAddon(): PacketRingAddon {
   return loaded;
 }
 
-/**
- * Emit on one of the addon's sockets: queued while a receive batch is open (tx-batch.ts; a full staging area is
- * flushed once and the packet queued again), sent at once otherwise. 0, or the errno of the failed send.
- */
-export function ringEmit(a: PacketRingAddon, h: NativeHandle, flusher: { flush(): void }, buf: Uint8Array, off: number, len: number, dst: number): number {
-  if (txBatching()) {
-    if (a.txQueue(h, buf, off, len, dst)) return 0;
-    flusher.flush();
-    if (a.txQueue(h, buf, off, len, dst)) return 0;
-  }
-  return a.txSend(h, buf, off, len, dst);
-}

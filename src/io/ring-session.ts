@@ -4,8 +4,9 @@
 // and sent with one sendmmsg at its end (tx-batch.ts). Opt-in; libpcap (node-pcap-session.ts) is the default.
 import { CaptureOpenError, SessionCounters, type CaptureOptions, type CaptureSession } from './capture-session';
 import type { FrameSink } from './packet-io';
-import { ringAddon, ringEmit, type NativeHandle, type PacketRingAddon } from './ring-addon';
-import { txBegin, txEnd, txRegister, txUnregister, type TxFlusher } from './tx-batch';
+import { ringAddon, type NativeHandle, type PacketRingAddon } from './ring-addon';
+import { RingTx } from './ring-tx';
+import { txBegin, txEnd } from './tx-batch';
 
 // Per frame in the addon's descriptors: ring slot, offset of the frame in the ring, captured length, wire length.
 const D_SLOT = 0;
@@ -22,12 +23,10 @@ const EMPTY = Buffer.alloc(0);
 /** The largest ring (the descriptors give ring offsets as int32). */
 const RING_MAX = 1 << 30;
 
-export class RingSession implements CaptureSession, TxFlusher {
+export class RingSession implements CaptureSession {
   readonly counters = new SessionCounters();
-  /** Queued emits that failed when flushed (send had returned true), or sends that failed at once; the last reason. */
-  txErrors = 0;
-  lastTxError: unknown = null;
   private h: NativeHandle | null;
+  private readonly tx: RingTx;
   private readonly a: PacketRingAddon;
   private readonly iface: string;
   private readonly sink: FrameSink;
@@ -59,28 +58,27 @@ export class RingSession implements CaptureSession, TxFlusher {
     this.mem = a.ringMemory(this.h);
     a.ringLayout(this.h, this.layout);
     this.views = new Array<Buffer | undefined>(this.layout[L_FRAMES]).fill(undefined);
-    txRegister(this);
+    this.tx = new RingTx(a, this.h, `${o.iface}: `, 'send');
+  }
+
+  /** Queued emits that failed when flushed (send had returned true), or sends that failed at once. */
+  get txErrors(): number {
+    return this.tx.errors;
+  }
+
+  /** The last such failure's reason. */
+  get lastTxError(): unknown {
+    return this.tx.lastError;
   }
 
   send(buf: Uint8Array, len: number): boolean {
-    const h = this.h;
-    if (h === null || len < 0 || len > buf.length) return false;
-    const err = ringEmit(this.a, h, this, buf, 0, len, 0);
-    if (err === 0) return true;
-    this.txErrors++;
-    this.lastTxError = new Error(`${this.iface}: send: ${this.a.errnoText(err)}`);
-    return false;
+    if (this.h === null || len < 0 || len > buf.length) return false;
+    return this.tx.emit(buf, 0, len, 0);
   }
 
-  /** Send the emits queued during the batch (tx-batch.ts calls it when the outermost batch ends). */
+  /** Send the emits queued during the batch (tx-batch.ts has the RingTx do it when the outermost batch ends). */
   flush(): void {
-    const h = this.h;
-    if (h === null) return;
-    const failed = this.a.txFlush(h);
-    if (failed > 0) {
-      this.txErrors += failed;
-      this.lastTxError = new Error(`${this.iface}: sendmmsg: ${this.a.txError(h)}`);
-    }
+    this.tx.flush();
   }
 
   /** Replace the filter in place (the kernel swaps it atomically); throws CaptureOpenError and keeps the old one. */
@@ -103,10 +101,9 @@ export class RingSession implements CaptureSession, TxFlusher {
   close(): void {
     const h = this.h;
     if (h === null) return;
-    this.flush(); // closed from inside a batch: what it queued still goes
+    this.tx.detach(); // closed from inside a batch: what it queued still goes
     this.a.ringStats(h, this.stats);
     this.h = null;
-    txUnregister(this);
     this.a.close(h); // unmaps the ring: the views read as empty from now on
     this.views = [];
     this.bufs.fill(EMPTY);

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   try {
     daemon = new Daemon(fromWire(boot.config), {
       socket: '', log, fence: false, shard: boot.shard,
-      ...ioMakers(boot.config.io ?? 'pcap', log),
+      ...ioMakers(boot.config.io, log),
     });
     await daemon.start();
   } catch (err) {

@@ -463,7 +463,7 @@ describe.skipIf(skip !== null)(title('the ring backend without its addon'), () =
       const io = join(root, 'dist', 'io');
       mkdirSync(io, { recursive: true });
       writeFileSync(join(root, 'package.json'), '{}');
-      for (const f of ['ring-session.js', 'ring-ip-sender.js', 'ring-addon.js', 'capture-session.js', 'tx-batch.js']) copyFileSync(join(DIST, f), join(io, f));
+      for (const f of ['ring-session.js', 'ring-ip-sender.js', 'ring-addon.js', 'capture-session.js', 'tx-batch.js', 'ring-tx.js']) copyFileSync(join(DIST, f), join(io, f));
       const load = createRequire(__filename);
       const { RingSession } = load(join(io, 'ring-session.js')) as typeof import('../../src/io/ring-session');
       const { RingIpSender } = load(join(io, 'ring-ip-sender.js')) as typeof import('../../src/io/ring-ip-sender');
